@@ -1,0 +1,148 @@
+"""Frozen dataclass configs and the named presets. Forms build `dataclasses.replace(...)`;
+checkpoints store `asdict(cfg)` and rebuild with `from_dict`, which bounds every value first."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+OBJECTIVES = ("causal", "masked")
+LANGS = ("zh", "en")
+
+
+class ConfigError(ValueError):
+    """A configuration value outside what the engine accepts (message names the field)."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 256  # set from the tokenizer before the model is built
+    n_layer: int = 2  # transformer blocks
+    n_head: int = 4  # attention heads per block
+    n_embd: int = 64  # residual stream width
+    block_size: int = 32  # context length in tokens
+    dropout: float = 0.0  # tiny models on tiny corpora do not need it
+    objective: str = "causal"  # "causal" (next token, GPT) or "masked" (fill the blank, bidirectional)
+
+    def validate(self) -> ModelConfig:
+        """Bound every field before anything is allocated: absurd sizes become a clear error."""
+        _bound("vocab_size", self.vocab_size, 2, 200_000)
+        _bound("n_layer", self.n_layer, 1, 48)
+        _bound("n_head", self.n_head, 1, 64)
+        _bound("n_embd", self.n_embd, 8, 4096)
+        _bound("block_size", self.block_size, 4, 4096)
+        _bound("dropout", self.dropout, 0.0, 0.9)
+        if self.n_embd % self.n_head:
+            raise ConfigError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {OBJECTIVES}, not {self.objective!r}")
+        if self.vocab_size * self.n_embd > 200_000_000 or 12 * self.n_layer * self.n_embd**2 > 2_000_000_000:
+            raise ConfigError("model too large for this application (over ~2 billion parameters)")
+        return self
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 64  # sequences per step
+    lr: float = 2e-3  # peak AdamW learning rate
+    min_lr_ratio: float = 0.1  # cosine decays to lr * this
+    warmup_steps: int = 30  # linear warm-up
+    weight_decay: float = 0.01  # AdamW decoupled weight decay (matrices only)
+    grad_clip: float = 1.0  # max global gradient norm
+    steps: int = 0  # stop after this many steps (0: use `seconds`)
+    seconds: float = 60.0  # stop after this much wall time when steps == 0
+    eval_every: int = 100  # held-out loss and probe metrics every K steps
+    snapshot_every: int = 50  # embeddings + probe attention every K steps
+    checkpoint_every: int = 0  # also save a checkpoint every K steps (0: only at the end)
+    seed: int = 0  # corpus, init and batch order
+    lang: str = "zh"  # world corpus language
+    tokenizer: str = "auto"  # "char", "bpe" or "auto" (char for zh, bpe for en)
+    bpe_vocab: int = 600  # BPE vocabulary size
+    threads: int = 0  # torch threads (0: leave torch's default)
+
+    def validate(self) -> TrainConfig:
+        _bound("batch_size", self.batch_size, 1, 4096)
+        _bound("lr", self.lr, 1e-6, 1.0)
+        _bound("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0)
+        _bound("warmup_steps", self.warmup_steps, 0, 1_000_000)
+        _bound("weight_decay", self.weight_decay, 0.0, 1.0)
+        _bound("grad_clip", self.grad_clip, 0.0, 1e6)
+        _bound("steps", self.steps, 0, 100_000_000)
+        _bound("seconds", self.seconds, 0.0, 30 * 86400)
+        if self.steps == 0 and self.seconds <= 0:
+            raise ConfigError("give a positive number of steps or seconds")
+        _bound("eval_every", self.eval_every, 1, 100_000_000)
+        _bound("snapshot_every", self.snapshot_every, 1, 100_000_000)
+        _bound("checkpoint_every", self.checkpoint_every, 0, 100_000_000)
+        _bound("bpe_vocab", self.bpe_vocab, 64, 100_000)
+        _bound("threads", self.threads, 0, 1024)
+        if self.lang not in LANGS:
+            raise ConfigError(f"lang must be one of {LANGS}, not {self.lang!r}")
+        if self.tokenizer not in ("auto", "char", "bpe"):
+            raise ConfigError(f"tokenizer must be auto, char or bpe, not {self.tokenizer!r}")
+        return self
+
+    def tokenizer_kind(self) -> str:
+        if self.tokenizer != "auto":
+            return self.tokenizer
+        return "char" if self.lang == "zh" else "bpe"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    model: ModelConfig
+    train: TrainConfig
+
+
+PRESETS: dict[str, Preset] = {
+    # Seconds on a laptop: for tests and quick looks.
+    "tiny": Preset(
+        "tiny",
+        ModelConfig(n_layer=1, n_head=2, n_embd=32, block_size=32),
+        TrainConfig(batch_size=32, steps=60, warmup_steps=5, eval_every=20, snapshot_every=20),
+    ),
+    # The 60-second demo: learns 它 → 猫 on 2 CPU cores.
+    "default": Preset("default", ModelConfig(), TrainConfig()),
+    # The article's 完形填空: bidirectional, trained to fill masked tokens.
+    "cloze": Preset(
+        "cloze",
+        ModelConfig(objective="masked"),
+        TrainConfig(seconds=120.0, eval_every=200, snapshot_every=100),
+    ),
+    # Bigger model to distil from.
+    "teacher": Preset(
+        "teacher",
+        ModelConfig(n_layer=4, n_head=4, n_embd=128, block_size=32),
+        TrainConfig(lr=1e-3, seconds=300.0, eval_every=200, snapshot_every=100),
+    ),
+}
+
+
+def from_dict(cls, data: dict):
+    """Rebuild a config from JSON, ignoring unknown keys and rejecting wrong types, then validate."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__} must be a JSON object")
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in data:
+            value = data[f.name]
+            default = getattr(cls(), f.name)
+            if isinstance(default, bool) or not isinstance(value, type(default)):
+                if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+                    value = float(value)
+                else:
+                    raise ConfigError(f"{cls.__name__}.{f.name} has the wrong type: {value!r}")
+            kwargs[f.name] = value
+    return cls(**kwargs).validate()
+
+
+def to_dict(cfg) -> dict:
+    return asdict(cfg)
+
+
+def _bound(name: str, value, low, high) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value!r}")
+
+
+__all__ = ["ConfigError", "ModelConfig", "TrainConfig", "Preset", "PRESETS", "from_dict", "to_dict", "replace"]

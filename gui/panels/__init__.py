@@ -1,0 +1,28 @@
+"""The panel registry: the main window loops over PANELS, builds each panel with the shared AppContext,
+wraps it in a QDockWidget named `id`, and adds the dock's toggle action to the View menu.
+
+A panel is a QWidget subclass constructed as `Panel(context)`; it sets its own objectName, connects to
+`context.session` signals it needs, and implements `retranslate()` (called when the language changes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    id: str  # the dock's objectName (tests and QSettings use it)
+    title_zh: str
+    title_en: str
+    factory: str  # "module:Class", imported when the window is built
+    area: str  # "left", "right", "top" or "bottom"
+
+    def load(self):
+        module, _, name = self.factory.partition(":")
+        return getattr(import_module(module), name)
+
+
+# One line per panel; the order here is the order docks are created in.
+PANELS: list[PanelSpec] = [
+]
