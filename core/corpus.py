@@ -12,6 +12,7 @@ import os
 import random
 import re
 from dataclasses import dataclass
+from functools import cache
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -186,15 +187,22 @@ def _build_world(lang: str, seed: int) -> _World:
     )
 
 
+@cache
+def _parse(template: str) -> tuple[tuple[str, str], ...]:
+    """Split "{a}坐在{s}上" into (literal, placeholder name) pieces once; generation reuses them."""
+    return tuple(
+        (p, "") if i % 2 == 0 else ("", p[1:-1]) for i, p in enumerate(re.split(r"(\{\w+\})", template))
+    )
+
+
 def _fill(template: str, **words: str) -> tuple[str, dict[str, tuple[int, int]]]:
     """Format a template and record where each placeholder landed, so probe spans are exact."""
     out: list[str] = []
     spans: dict[str, tuple[int, int]] = {}
     pos = 0
-    for piece in re.split(r"(\{\w+\})", template):
-        if piece.startswith("{") and piece.endswith("}"):
-            key = piece[1:-1]
-            piece = words[key]
+    for literal, key in _parse(template):
+        piece = words[key] if key else literal
+        if key:
             spans.setdefault(key, (pos, pos + len(piece)))
         out.append(piece)
         pos += len(piece)
