@@ -25,4 +25,8 @@ class PanelSpec:
 
 # One line per panel; the order here is the order docks are created in.
 PANELS: list[PanelSpec] = [
+    PanelSpec("trainingDock", "训练", "Training", "gui.panels.training_panel:TrainingPanel", "left"),
+    PanelSpec("lossDock", "损失曲线", "Loss", "gui.panels.loss_panel:LossPanel", "right"),
+    PanelSpec("embeddingDock", "词向量", "Word vectors", "gui.panels.embedding_panel:EmbeddingPanel", "right"),
+    PanelSpec("tokenizerDock", "分词器", "Tokenizer", "gui.panels.tokenizer_panel:TokenizerPanel", "left"),
 ]

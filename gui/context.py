@@ -1,0 +1,81 @@
+"""AppContext: what every panel is given — the training session, the settings, and the current model.
+
+Kept small on purpose: panels talk to the engine only through `session` signals and `model_loaded`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
+
+from gui import workers
+from gui.session import TrainingSession
+
+RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
+
+
+def make_settings(path: str | None = None) -> QSettings:
+    """An ini file at `path` (tests, portable use), else $LLM_EXPLORER_SETTINGS, else the user's settings."""
+    path = path or os.environ.get("LLM_EXPLORER_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "llm-explorer", "llm-explorer")
+
+
+def runs_root() -> str:
+    """Where GUI runs write metrics.jsonl and checkpoints ($LLM_EXPLORER_RUNS overrides)."""
+    root = os.environ.get("LLM_EXPLORER_RUNS")
+    if not root:
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+        root = os.path.join(base or os.path.expanduser("~/.llm-explorer"), "runs")
+    return root
+
+
+class AppContext(QObject):
+    """Shared by all panels. `model_loaded(Checkpoint)` fires whenever a new model becomes current."""
+
+    model_loaded = Signal(object)
+    message_posted = Signal(str)  # one line for the status bar (errors from workers included)
+
+    def __init__(self, settings: QSettings, session: TrainingSession | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.session = session or TrainingSession(parent=self)
+        self._model: Any = None
+
+    @property
+    def current_model(self) -> Any:
+        """The last published checkpoint (core.checkpoint.Checkpoint) or None."""
+        return self._model
+
+    def publish_model(self, checkpoint: Any) -> None:
+        self._model = checkpoint
+        self.model_loaded.emit(checkpoint)
+
+    def post(self, message: str) -> None:
+        self.message_posted.emit(message)
+
+    def load_checkpoint(self, path: str) -> None:
+        """Load in a worker (torch import and file I/O stay off the GUI thread), then publish."""
+
+        def load():
+            from core.checkpoint import load_checkpoint
+
+            return load_checkpoint(path)
+
+        workers.call_in_worker(load, self.publish_model, self.post)
+
+    def bundled_model(self) -> str | None:
+        """The bundled default model's folder (or file) in resources/models, if one is installed."""
+        models = os.path.join(RESOURCES, "models")
+        if not os.path.isdir(models):
+            return None
+        for name in ["default", *sorted(os.listdir(models))]:
+            candidate = os.path.join(models, name)
+            if os.path.isdir(candidate) and os.path.isfile(os.path.join(candidate, "model.json")):
+                return candidate
+        if os.path.isfile(os.path.join(models, "model.json")):
+            return models
+        return None

@@ -1,0 +1,136 @@
+"""Word-vector panel: the entity tokens' learned vectors, projected to 2-D by PCA, coloured by category.
+
+The article says words seen in similar sentences end up close; this shows it happening during training.
+PCA is a numpy SVD of a (~50 × width) matrix — microseconds — and each component's sign is aligned with
+the previous snapshot so the picture does not flip back and forth between snapshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from core.events import Eval, Snapshot
+from gui.i18n import tr
+
+PALETTE = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75),
+           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+CATEGORY_NAMES = {"animal": ("动物", "animal"), "seat": ("坐具", "seat"), "object": ("物品", "object"),
+                  "food": ("食物", "food"), "place": ("场所", "place")}
+
+
+def pca_2d(vectors: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """(n, d) → (n, 2) on the two directions of largest variance; signs follow `previous` when given."""
+    x = np.asarray(vectors, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        return np.zeros((0, 2))
+    x = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    comps = np.zeros((2, x.shape[1]))
+    comps[: min(2, len(vt))] = vt[:2]
+    coords = x @ comps.T
+    for k in range(2):
+        if previous is not None and previous.shape == coords.shape:
+            flip = float(np.dot(coords[:, k], previous[:, k])) < 0
+        else:
+            flip = coords[np.argmax(np.abs(coords[:, k])), k] < 0 if len(coords) else False
+        if flip:
+            coords[:, k] *= -1
+    return coords
+
+
+class EmbeddingPanel(QWidget):
+    """Scatter + labels, reused across snapshots (items are created once and updated)."""
+
+    def __init__(self, context=None) -> None:
+        super().__init__()
+        self.setObjectName("embeddingPanel")
+        self._tokens: tuple[str, ...] = ()
+        self._categories: tuple[str, ...] = ()
+        self._coords = np.zeros((0, 2))
+        self._purity: tuple[float, float | None] | None = None
+        self._step = None
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("embeddingPlot")
+        self.plot.getPlotItem().hideAxis("left")
+        self.plot.getPlotItem().hideAxis("bottom")
+        self.scatter = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=0.5))
+        self.plot.addItem(self.scatter)
+        self._labels: list[pg.TextItem] = []
+        self.info = QLabel(objectName="embeddingInfo", wordWrap=True)
+        self.legend = QLabel(objectName="embeddingLegend", wordWrap=True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.info)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
+        if context is not None:
+            context.session.snapshot_ready.connect(self._on_snapshot_ready)
+            context.session.evaluated.connect(self._on_evaluated)
+            context.session.run_started.connect(lambda _e: self._reset_purity())
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        if self._step is None:
+            text = tr("开始训练后，这里会显示实体词的词向量（主成分分析投影到二维）。",
+                      "Train a model to see the entity words' vectors here (PCA to 2-D).")
+        else:
+            text = tr(f"第 {self._step} 步的词向量，主成分分析投影到二维：同类的词会慢慢靠近。",
+                      f"Word vectors at step {self._step}, PCA to 2-D: words of a kind drift together.")
+        if self._purity is not None:
+            purity, chance = self._purity
+            chance_text = f"（{tr('随机', 'chance')} {chance:.2f}）" if chance is not None else ""
+            text += "\n" + tr("近邻纯度", "Neighbour purity") + f" {purity:.2f}{chance_text}"
+        self.info.setText(text)
+        self._update_legend()
+
+    def points(self) -> dict[str, tuple[float, float]]:
+        """What is on screen: token → (x, y)."""
+        return {t: (float(x), float(y)) for t, (x, y) in zip(self._tokens, self._coords)}
+
+    def _reset_purity(self) -> None:
+        self._purity = None
+        self.retranslate()
+
+    def _on_evaluated(self, event: Eval) -> None:
+        m = event.metrics
+        if "neighbor_purity" in m:
+            chance = m.get("neighbor_chance")
+            self._purity = (float(m["neighbor_purity"]), float(chance) if chance is not None else None)
+            self.retranslate()
+
+    def _on_snapshot_ready(self, event: Snapshot) -> None:
+        self.show_vectors(event.embedding_tokens, event.embedding_categories, event.embeddings, event.step)
+
+    def show_vectors(self, tokens, categories, vectors, step: int | None = None) -> None:
+        vectors = np.asarray(vectors)
+        if len(tokens) == 0 or vectors.ndim != 2 or len(vectors) != len(tokens):
+            return
+        same = tuple(tokens) == self._tokens
+        self._coords = pca_2d(vectors, self._coords if same else None)
+        self._tokens, self._step = tuple(tokens), step
+        self._categories = tuple(categories) if len(categories) == len(tokens) else ("",) * len(tokens)
+        kinds = sorted(set(self._categories))
+        brushes = [pg.mkBrush(*PALETTE[kinds.index(c) % len(PALETTE)]) for c in self._categories]
+        self.scatter.setData(pos=self._coords, brush=brushes)
+        while len(self._labels) < len(self._tokens):  # grow the label pool; never re-create
+            label = pg.TextItem(color=(40, 40, 40), anchor=(0, 1))
+            self.plot.addItem(label)
+            self._labels.append(label)
+        for i, label in enumerate(self._labels):
+            if i < len(self._tokens):
+                label.setText(self._tokens[i].strip())
+                label.setPos(*self._coords[i])
+                label.setVisible(True)
+            else:
+                label.setVisible(False)
+        self.plot.getPlotItem().autoRange(padding=0.12)
+        self.retranslate()
+
+    def _update_legend(self) -> None:
+        kinds = sorted(set(self._categories))
+        parts = []
+        for i, kind in enumerate(kinds):
+            r, g, b = PALETTE[i % len(PALETTE)]
+            name = tr(*CATEGORY_NAMES[kind]) if kind in CATEGORY_NAMES else kind
+            parts.append(f'<span style="color:rgb({r},{g},{b})">●</span> {name}')
+        self.legend.setText("&nbsp;&nbsp;".join(parts))

@@ -1,0 +1,157 @@
+"""Loss panel: training and validation loss, live. Curves are created once; events only append to numpy
+buffers and mark the plot dirty; a ~30 fps timer redraws when dirty and visible, so 100 000 points or a
+fast trainer never make the window stutter."""
+
+from __future__ import annotations
+
+import csv
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from core.events import Eval, Started, Step
+from gui.i18n import tr
+from gui.widgets.series import Series
+
+TRAIN_COLOR = (31, 119, 180)
+VAL_COLOR = (214, 39, 40)
+
+
+class LossPanel(QWidget):
+    """Train (raw, faint + EMA-smoothed) and validation curves against the step."""
+
+    def __init__(self, context=None) -> None:
+        super().__init__()
+        self.setObjectName("lossPanel")
+        self.train = Series()
+        self.val = Series()
+        self._dirty = False
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("lossPlot")
+        item = self.plot.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = item.addLegend(offset=(-10, 10))
+        self.raw_curve = item.plot(pen=pg.mkPen((*TRAIN_COLOR, 70), width=1))
+        self.train_curve = item.plot(pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.val_curve = item.plot(pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=5,
+                                   symbolBrush=VAL_COLOR, symbolPen=None)
+        for curve in (self.raw_curve, self.train_curve, self.val_curve):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+
+        self.log_box = QCheckBox(objectName="lossLogScale")
+        self.smooth_label = QLabel()
+        self.smooth = QSlider(Qt.Orientation.Horizontal, objectName="lossSmoothing", minimum=0, maximum=99)
+        self.smooth.setValue(60)
+        self.png_button = QPushButton(objectName="lossExportPng")
+        self.csv_button = QPushButton(objectName="lossExportCsv")
+        tools = QHBoxLayout()
+        tools.addWidget(self.log_box)
+        tools.addWidget(self.smooth_label)
+        tools.addWidget(self.smooth, 1)
+        tools.addWidget(self.png_button)
+        tools.addWidget(self.csv_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(tools)
+        layout.addWidget(self.plot, 1)
+
+        self.log_box.toggled.connect(self._on_log_toggled)
+        self.smooth.valueChanged.connect(self._on_smoothing_changed)
+        self.png_button.clicked.connect(lambda: self.export_png())
+        self.csv_button.clicked.connect(lambda: self.export_csv())
+        self._on_smoothing_changed(self.smooth.value())
+        self._timer = QTimer(self, interval=33)
+        self._timer.timeout.connect(self._redraw)
+        self._timer.start()
+        if context is not None:
+            session = context.session
+            session.run_started.connect(self._on_run_started)
+            session.step_logged.connect(self._on_step_logged)
+            session.evaluated.connect(self._on_evaluated)
+            session.run_loaded.connect(self._on_run_loaded)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", tr("步数", "step"))
+        item.setLabel("left", tr("损失（交叉熵）", "loss (cross-entropy)"))
+        self.legend.clear()
+        self.legend.addItem(self.train_curve, tr("训练", "train"))
+        self.legend.addItem(self.val_curve, tr("验证", "validation"))
+        self.log_box.setText(tr("对数坐标", "log scale"))
+        self.smooth_label.setText(tr("平滑", "smoothing"))
+        self.png_button.setText(tr("导出 PNG", "Export PNG"))
+        self.csv_button.setText(tr("导出 CSV", "Export CSV"))
+
+    # --- events: buffer only ------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.train.clear()
+        self.val.clear()
+        self._dirty = True
+
+    def _on_run_started(self, event: Started) -> None:
+        self.clear()
+
+    def _on_step_logged(self, event: Step) -> None:
+        self.train.append(event.step, event.loss)
+        self._dirty = True
+
+    def _on_evaluated(self, event: Eval) -> None:
+        self.val.append(event.step, event.val_loss)
+        self._dirty = True
+
+    def _on_run_loaded(self, history) -> None:
+        """A run folder: replace the curves in one go."""
+        self.clear()
+        self.train.extend([s.step for s in history.steps], [s.loss for s in history.steps])
+        self.val.extend([e.step for e in history.evals], [e.val_loss for e in history.evals])
+        self.redraw()
+
+    # --- drawing --------------------------------------------------------------------------------------
+    def _on_log_toggled(self, on: bool) -> None:
+        self.plot.getPlotItem().setLogMode(y=on)
+
+    def _on_smoothing_changed(self, value: int) -> None:
+        self.train.set_alpha(value / 100)
+        self.smooth.setToolTip(f"EMA {value / 100:.2f}")
+        self._dirty = True
+
+    def _redraw(self) -> None:
+        if self._dirty and self.isVisible():
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Push the buffers to the existing curves (views, no copies)."""
+        self._dirty = False
+        self.raw_curve.setData(self.train.x, self.train.y)
+        self.train_curve.setData(self.train.x, self.train.smoothed)
+        self.val_curve.setData(self.val.x, self.val.y)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._dirty = True
+
+    # --- export ---------------------------------------------------------------------------------------
+    def export_png(self, path: str | None = None) -> bool:
+        path = path or QFileDialog.getSaveFileName(self, tr("导出图片", "Export image"), "loss.png", "PNG (*.png)")[0]
+        if not path:
+            return False
+        self.redraw()
+        return self.plot.grab().save(path)
+
+    def export_csv(self, path: str | None = None) -> bool:
+        path = path or QFileDialog.getSaveFileName(self, tr("导出数据", "Export data"), "loss.csv", "CSV (*.csv)")[0]
+        if not path:
+            return False
+        rows = [(x, y, s, "") for x, y, s in zip(self.train.x, self.train.y, self.train.smoothed)]
+        rows += [(x, "", "", y) for x, y in zip(self.val.x, self.val.y)]
+        rows.sort(key=lambda r: r[0])
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["step", "train_loss", "train_loss_smoothed", "val_loss"])
+            for x, y, s, v in rows:
+                writer.writerow([int(x), y if y == "" else f"{y:.6g}", s if s == "" else f"{s:.6g}",
+                                 v if v == "" else f"{v:.6g}"])
+        return True

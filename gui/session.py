@@ -1,0 +1,199 @@
+"""TrainingSession: one training run at a time, its engine events turned into typed, past-tense Qt signals.
+
+Panels connect to the signals and never see the worker, the thread or the trainer. The session also opens
+run folders (metrics.jsonl written by the GUI, the CLI or torchrun) and replays them as one `run_loaded`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from gui import workers
+
+TrainerFactory = Callable[..., Any]
+
+
+class RunFolderError(ValueError):
+    """A run folder without a readable metrics.jsonl (message is for a person)."""
+
+
+@dataclass
+class RunHistory:
+    """A finished (or interrupted) run read back from disk."""
+
+    run_dir: str
+    started: Started | None = None
+    steps: list[Step] = field(default_factory=list)
+    evals: list[Eval] = field(default_factory=list)
+    end: Done | Failed | None = None
+    skipped_lines: int = 0
+
+
+_TYPES = {"started": Started, "step": Step, "eval": Eval, "done": Done, "failed": Failed}
+_REQUIRED = {"step": ("step", "loss"), "eval": ("step", "val_loss"), "done": ("reason",), "failed": ("message",)}
+_DEFAULTS = {int: 0, float: 0.0, str: "", "int": 0, "float": 0.0, "str": ""}
+
+
+def _event_from_json(obj: dict) -> Any:
+    """Build an event from one metrics.jsonl object; missing optional fields get neutral defaults."""
+    kind = obj.get("type")
+    cls = _TYPES[kind]
+    if any(key not in obj for key in _REQUIRED.get(kind, ())):
+        raise KeyError(kind)
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in obj:
+            kwargs[f.name] = obj[f.name]
+        elif f.name == "metrics":
+            kwargs[f.name] = {}
+        else:
+            kwargs[f.name] = _DEFAULTS.get(f.type, 0)
+    return cls(**kwargs)
+
+
+def read_run_folder(path: str) -> RunHistory:
+    """Parse `<path>/metrics.jsonl`, skipping lines that are not valid events."""
+    metrics = path if path.endswith(".jsonl") else os.path.join(path, "metrics.jsonl")
+    run_dir = os.path.dirname(metrics)
+    if not os.path.isfile(metrics):
+        raise RunFolderError(f"no metrics.jsonl in {run_dir}")
+    history = RunHistory(run_dir=run_dir)
+    with open(metrics, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                event = _event_from_json(json.loads(line))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                history.skipped_lines += 1
+                continue
+            if isinstance(event, Started):
+                history.started = event
+            elif isinstance(event, Step):
+                history.steps.append(event)
+            elif isinstance(event, Eval):
+                history.evals.append(event)
+            else:
+                history.end = event
+    if not history.steps and not history.evals:
+        raise RunFolderError(f"metrics.jsonl in {run_dir} has no training steps")
+    return history
+
+
+def _default_factory(model_cfg, train_cfg, corpus_path=None, out_dir=None, preset="custom"):
+    from core.train import Trainer  # torch is imported here, in the worker thread, never at startup
+
+    return Trainer(model_cfg, train_cfg, corpus_path=corpus_path, out_dir=out_dir, preset=preset)
+
+
+class TrainingSession(QObject):
+    """Owns at most one running EventWorker; state is "idle", "running" or "paused"."""
+
+    run_started = Signal(object)  # Started
+    step_logged = Signal(object)  # Step
+    evaluated = Signal(object)  # Eval
+    snapshot_ready = Signal(object)  # Snapshot
+    run_finished = Signal(object)  # Done
+    run_failed = Signal(object)  # Failed
+    state_changed = Signal(str)
+    run_loaded = Signal(object)  # RunHistory read from a run folder
+
+    def __init__(self, trainer_factory: TrainerFactory | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.trainer_factory: TrainerFactory = trainer_factory or _default_factory
+        self._worker: workers.EventWorker | None = None
+        self._state = "idle"
+        self._ended_cleanly = False
+        self.run_dir = ""  # the last run's folder (Started.run_dir)
+        self.checkpoint_path = ""  # the last run's checkpoint (Done/Failed.checkpoint_path)
+        self.last_metrics: dict[str, float] = {}
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def is_busy(self) -> bool:
+        return self._state != "idle"
+
+    def start(self, model_cfg, train_cfg, corpus_path: str | None = None, out_dir: str | None = None,
+              preset: str = "custom") -> None:
+        """Begin a run in a worker thread; the trainer is constructed there (errors arrive as run_failed)."""
+        if self.is_busy():
+            raise RuntimeError("a run is already going")
+        factory = self.trainer_factory
+        worker = workers.EventWorker(lambda: factory(model_cfg, train_cfg, corpus_path=corpus_path,
+                                                     out_dir=out_dir, preset=preset))
+        worker.event_emitted.connect(self._on_event_emitted)
+        worker.crashed.connect(self._on_crashed)
+        worker.ended.connect(self._on_ended)
+        self._worker = worker
+        self._ended_cleanly = False
+        self._set_state("running")
+        workers.start(worker)
+
+    def pause(self) -> None:
+        if self._worker is not None and self._state == "running":
+            self._worker.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self._worker is not None and self._state == "paused":
+            self._worker.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+
+    def shutdown(self, timeout_s: float = 3.0) -> bool:
+        """Stop everything and wait a bounded time (window close). True when every thread has ended."""
+        self.stop()
+        return workers.stop_all(timeout_s)
+
+    def open_run_folder(self, path: str, on_error: Callable[[str], None] | None = None) -> None:
+        """Parse a run folder in a worker, then emit run_loaded (or call on_error with one line)."""
+        workers.call_in_worker(lambda: read_run_folder(path), self.run_loaded.emit, on_error)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    @Slot(object)
+    def _on_event_emitted(self, event: Any) -> None:
+        if isinstance(event, Step):
+            self.step_logged.emit(event)
+        elif isinstance(event, Eval):
+            self.evaluated.emit(event)
+        elif isinstance(event, Snapshot):
+            self.snapshot_ready.emit(event)
+        elif isinstance(event, Started):
+            self.run_dir = event.run_dir
+            self.run_started.emit(event)
+        elif isinstance(event, Done):
+            self._ended_cleanly = True
+            self.checkpoint_path = event.checkpoint_path or self.checkpoint_path
+            self.last_metrics = dict(event.metrics)
+            self.run_finished.emit(event)
+        elif isinstance(event, Failed):
+            self._ended_cleanly = True
+            self.checkpoint_path = event.checkpoint_path or self.checkpoint_path
+            self.run_failed.emit(event)
+
+    @Slot(str)
+    def _on_crashed(self, message: str) -> None:
+        self._ended_cleanly = True
+        self.run_failed.emit(Failed(message))
+
+    @Slot()
+    def _on_ended(self) -> None:
+        if not self._ended_cleanly:  # stopped before the trainer existed, or a generator that just returned
+            self.run_finished.emit(Done("stopped", {}, ""))
+        self._worker = None
+        self._set_state("idle")

@@ -1,0 +1,183 @@
+"""The only place the GUI starts threads. Two kinds of worker, each a QObject moved onto its own QThread:
+
+- `EventWorker` iterates an engine generator (the Trainer) and re-emits every event; pause blocks between
+  `next()` calls, stop asks the engine to stop and releases a paused worker.
+- `CallWorker` runs one function (load a checkpoint, train a tokenizer, parse a run folder) and emits the
+  result or a one-line error.
+
+Every thread started here is registered until it has finished, so the window (and the tests) can stop
+and wait for all of them with a bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+_live: list[tuple[QThread, QObject, QObject | None]] = []
+
+
+def one_line(exc: BaseException) -> str:
+    """A person-readable message: the exception's class and its first line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class EventWorker(QObject):
+    """Pulls events from `make()`'s object (something with `run()` and `stop()`), one at a time."""
+
+    event_emitted = Signal(object)
+    crashed = Signal(str)
+    ended = Signal()
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        super().__init__()
+        self._make = make
+        self._engine: Any = None
+        self._lock = threading.Lock()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop_requested = False
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            engine = self._make()  # built here: heavy imports and corpus work stay off the GUI thread
+            with self._lock:
+                self._engine = engine
+                stop_now = self._stop_requested
+            if stop_now:
+                engine.stop()
+            events: Iterator = engine.run()
+            for event in events:
+                self.event_emitted.emit(event)
+                self._resume.wait()  # pause: simply do not ask for the next event
+        except BaseException as exc:  # noqa: BLE001 - any engine failure becomes a message, never a crash
+            self.crashed.emit(one_line(exc))
+        finally:
+            self.ended.emit()
+
+    # The three methods below are called from the GUI thread; they only touch thread-safe state.
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_requested = True
+            engine = self._engine
+        if engine is not None:
+            engine.stop()
+        self._resume.set()  # a paused worker must wake up to see the stop
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+
+class CallWorker(QObject):
+    """Runs one function off the GUI thread."""
+
+    succeeded = Signal(object)
+    crashed = Signal(str)
+    ended = Signal()
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except BaseException as exc:  # noqa: BLE001
+            self.crashed.emit(one_line(exc))
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.ended.emit()
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread so that plain callables connected through it run there, not in the worker."""
+
+    def __init__(self, on_result: Callable[[Any], None] | None, on_error: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self._on_result = on_result
+        self._on_error = on_error
+
+    @Slot(object)
+    def result(self, value: Any) -> None:
+        if self._on_result is not None:
+            self._on_result(value)
+
+    @Slot(str)
+    def error(self, message: str) -> None:
+        if self._on_error is not None:
+            self._on_error(message)
+
+
+class _Reaper(QObject):
+    """Forgets a thread on the GUI thread once it has finished (never from inside the dying thread)."""
+
+    @Slot()
+    def reap(self) -> None:
+        for entry in list(_live):
+            if entry[0].isFinished():
+                entry[0].wait()
+                _live.remove(entry)
+
+
+_reaper: _Reaper | None = None
+
+
+def start(worker: QObject, keep: QObject | None = None) -> QThread:
+    """Move `worker` (with `run` and `ended`) onto a new QThread, start it, and keep both alive until done."""
+    global _reaper
+    if _reaper is None:
+        _reaper = _Reaper()
+    thread = QThread()
+    thread.setObjectName(type(worker).__name__)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.ended.connect(thread.quit)
+    thread.finished.connect(_reaper.reap)
+    _live.append((thread, worker, keep))
+    thread.start()
+    return thread
+
+
+def call_in_worker(
+    fn: Callable[[], Any],
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
+) -> CallWorker:
+    """Run `fn()` in a thread; the callbacks run later on the GUI thread."""
+    worker = CallWorker(fn)
+    relay = _Relay(on_result, on_error)
+    worker.succeeded.connect(relay.result)
+    worker.crashed.connect(relay.error)
+    start(worker, keep=relay)
+    return worker
+
+
+def live_threads() -> list[QThread]:
+    """Threads started here that have not finished (a test fixture asserts this ends empty)."""
+    return [entry[0] for entry in _live if entry[0].isRunning()]
+
+
+def stop_all(timeout_s: float = 3.0) -> bool:
+    """Ask every event worker to stop, then wait up to `timeout_s` in total. True when all have ended."""
+    for entry in list(_live):
+        if isinstance(entry[1], EventWorker):
+            entry[1].stop()
+    deadline = time.monotonic() + timeout_s
+    for entry in list(_live):
+        remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        entry[0].wait(remaining_ms)
+    return not live_threads()
