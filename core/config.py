@@ -73,18 +73,13 @@ class TrainConfig:
         _bound("eval_every", self.eval_every, 1, 100_000_000)
         _bound("snapshot_every", self.snapshot_every, 1, 100_000_000)
         _bound("checkpoint_every", self.checkpoint_every, 0, 100_000_000)
-        _bound("bpe_vocab", self.bpe_vocab, 64, 100_000)
+        _bound("bpe_vocab", self.bpe_vocab, 258, 100_000)  # 256 bytes + 2 specials
         _bound("threads", self.threads, 0, 1024)
         if self.lang not in LANGS:
             raise ConfigError(f"lang must be one of {LANGS}, not {self.lang!r}")
         if self.tokenizer not in ("auto", "char", "bpe"):
             raise ConfigError(f"tokenizer must be auto, char or bpe, not {self.tokenizer!r}")
         return self
-
-    def tokenizer_kind(self) -> str:
-        if self.tokenizer != "auto":
-            return self.tokenizer
-        return "char" if self.lang == "zh" else "bpe"
 
 
 @dataclass(frozen=True)

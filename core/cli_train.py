@@ -1,0 +1,125 @@
+"""CLI subcommands `train` and `inspect` (see DESIGN.md's CLI contract)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from core.config import PRESETS
+
+REPORTED = (
+    "steps", "tokens", "tokens_per_s", "train_loss", "val_loss", "flops", "coref_acc", "attn_coref_mean",
+    "attn_coref_best", "attn_coref_best_head", "neighbor_purity",
+)
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("train", help="train a small Transformer and report what it learned")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    p.add_argument("--corpus", help="a UTF-8 text file to train on instead of the built-in world")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the world corpus")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="number of optimizer steps")
+    budget.add_argument("--seconds", type=float, help="wall-clock budget in seconds")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.set_defaults(func=run_train, human=_train_human)
+
+    p = sub.add_parser("inspect", help="attention of a model on one sentence")
+    p.add_argument("sentence")
+    p.add_argument("--checkpoint", help="checkpoint file or run folder (default: the bundled model)")
+    p.add_argument("--top", type=int, default=10, help="how many next-token candidates to list")
+    p.set_defaults(func=run_inspect, human=_inspect_human)
+
+
+def run_train(args: argparse.Namespace) -> dict | None:
+    from core.cli import RunFailed
+    from core.events import Done, Failed, Step
+    from core.train import Trainer
+
+    preset = PRESETS[args.preset]
+    train_cfg = replace(preset.train, lang=args.lang, seed=args.seed, threads=args.threads)
+    if args.steps is not None:
+        train_cfg = replace(train_cfg, steps=args.steps)
+    elif args.seconds is not None:
+        train_cfg = replace(train_cfg, steps=0, seconds=args.seconds)
+    if args.corpus and not Path(args.corpus).is_file():
+        raise ValueError(f"corpus file not found: {args.corpus}")
+    trainer = Trainer(preset.model, train_cfg, corpus_path=args.corpus, out_dir=args.out, preset=args.preset)
+    last_print = time.monotonic()
+    for event in trainer.run():
+        if isinstance(event, Failed):
+            raise RunFailed(event.message)
+        if isinstance(event, Step) and not args.json and time.monotonic() - last_print > 2:
+            print(f"step {event.step:6d}  loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s", file=sys.stderr)
+            last_print = time.monotonic()
+        if isinstance(event, Done):
+            result = {k: event.metrics.get(k) for k in REPORTED}
+            result.update({k: v for k, v in event.metrics.items() if k not in result})
+            result["checkpoint"] = event.checkpoint_path
+            result["reason"] = event.reason
+            return result
+    raise RunFailed("the run ended without a result")
+
+
+def _train_human(r: dict) -> str:
+    return (
+        f"{r['steps']} steps, {r['tokens']:,} tokens in {r['elapsed_s']:.1f} s ({r['tokens_per_s']:,.0f} tokens/s)\n"
+        f"loss: train {r['train_loss']:.3f}, validation {r['val_loss']:.3f} "
+        f"(unigram entropy {r['unigram_entropy']:.3f})\n"
+        f"coreference top-1: {r.get('coref_acc', float('nan')):.2f}   attention (mean of heads): "
+        f"{r.get('attn_coref_mean', float('nan')):.2f}   neighbour purity: {r.get('neighbor_purity', float('nan')):.2f}\n"
+        f"checkpoint: {r['checkpoint']}"
+    )
+
+
+def load_model(checkpoint: str | None, kind: str = "default"):
+    """The checkpoint a user named, or the bundled model of that kind."""
+    from core.checkpoint import load_checkpoint
+
+    if checkpoint:
+        return load_checkpoint(checkpoint)
+    bundled = BUNDLED_DIR / f"{kind}.safetensors"
+    if not bundled.exists():
+        raise ValueError(f"no bundled model at {bundled}; train one with `python -m core train` and pass --checkpoint")
+    return load_checkpoint(bundled)
+
+
+def run_inspect(args: argparse.Namespace) -> dict:
+    from core import probes
+
+    if not args.sentence.strip():
+        raise ValueError("the sentence is empty")
+    ckpt = load_model(args.checkpoint)
+    tokens, attention, dropped = probes.attention_for(ckpt.model, ckpt.tokenizer, args.sentence)
+    probs = probes.next_token_probs(ckpt.model, ckpt.tokenizer, args.sentence)
+    top = probs.topk(min(max(1, args.top), probs.numel()))
+    vocab = ckpt.tokenizer
+    return {
+        "tokens": tokens,
+        "unknown": vocab.unknown_chars(args.sentence),
+        "dropped_tokens": dropped,
+        "attention": attention.round(4).tolist(),
+        "rollout": probes.rollout(attention).round(4).tolist(),
+        "top_next": [
+            {"token": vocab.decode([i]), "prob": round(float(p), 5)} for p, i in zip(top.values, top.indices.tolist())
+        ],
+        "checkpoint": ckpt.path,
+    }
+
+
+def _inspect_human(r: dict) -> str:
+    last = r["attention"]
+    n_layers, n_heads = len(last), len(last[0])
+    T = len(r["tokens"])
+    mean = [sum(last[l][h][T - 1][j] for l in range(n_layers) for h in range(n_heads)) / (n_layers * n_heads)
+            for j in range(T)]
+    lines = [" ".join(r["tokens"]), "attention from the last token (mean of all layers and heads):"]
+    lines += [f"  {tok}\t{w:.2f}" for tok, w in sorted(zip(r["tokens"], mean), key=lambda t: -t[1])[:6]]
+    lines.append("next: " + ", ".join(f"{c['token']} {c['prob']:.2f}" for c in r["top_next"][:5]))
+    return "\n".join(lines)

@@ -1,0 +1,216 @@
+"""What the model has measurably learned, on held-out probes: behavioural coreference, attention
+coreference per layer × head, embedding neighbourhoods, the cloze. Every score comes with its chance
+level so the app can put the untrained baseline beside it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from core.corpus import ClozeCheck, CorefProbe
+from core.model import GPT
+from core.tokenizer import Tokenizer
+
+
+@torch.no_grad()
+def forward_eval(model: GPT, ids: Sequence[int], need_attn: bool = False):
+    """One sequence through the model in eval mode; restores the previous mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        x = torch.tensor([list(ids)], dtype=torch.long)
+        return model(x, need_attn=need_attn)
+    finally:
+        model.train(was_training)
+
+
+def fit_context(ids: list[int], block_size: int) -> tuple[list[int], int]:
+    """Keep the last window that fits; returns the ids and how many tokens were dropped from the front."""
+    dropped = max(0, len(ids) - block_size)
+    return ids[dropped:], dropped
+
+
+def answer_token(tok: Tokenizer, text: str, answer: str) -> int:
+    """The first token of `answer` as the model would see it right after `text`."""
+    prefix = tok.encode(text)
+    full = tok.encode(text + answer)
+    return full[len(prefix)] if len(full) > len(prefix) else tok.unk_id
+
+
+def span_tokens(offsets: Sequence[tuple[int, int]], span: tuple[int, int]) -> list[int]:
+    """Indices of the tokens that overlap the character span."""
+    start, end = span
+    return [i for i, (a, b) in enumerate(offsets) if a < end and b > start]
+
+
+def _probe_inputs(model: GPT, tok: Tokenizer, probe: CorefProbe):
+    """Token ids, the query position, and token indices of antecedent, distractor and pronoun."""
+    ids, offsets = tok.encode_with_offsets(probe.text)
+    if model.cfg.objective == "masked":
+        ids = ids + [tok.mask_id]
+        offsets = offsets + [(len(probe.text), len(probe.text))]
+    ids, dropped = fit_context(ids, model.cfg.block_size)
+    offsets = offsets[dropped:]
+    return (
+        ids,
+        len(ids) - 1,
+        span_tokens(offsets, probe.antecedent_span),
+        span_tokens(offsets, probe.distractor_span),
+        span_tokens(offsets, probe.pronoun_span),
+    )
+
+
+@torch.no_grad()
+def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> dict[str, float | str]:
+    """Behavioural and attention coreference on held-out probes.
+
+    coref_acc: the antecedent is the single most likely token at the answer position (…它是 → 猫).
+    coref_pairwise: P(antecedent) > P(distractor) — weaker: knowing categories alone passes it.
+    attn_coref_*: share of probes where attention from the answer position weighs the antecedent's
+    tokens above the distractor's; for the masked model also from the pronoun itself."""
+    if not probes:
+        return {}
+    L, H = model.cfg.n_layer, model.cfg.n_head
+    top1 = pairwise = 0
+    head_wins = np.zeros((L, H))
+    mean_wins = 0
+    pronoun_wins = np.zeros((L, H))
+    pronoun_mean_wins = 0
+    masked = model.cfg.objective == "masked"
+    for probe in probes:
+        ids, query, ante, dist, pron = _probe_inputs(model, tok, probe)
+        out = forward_eval(model, ids, need_attn=True)
+        logits = out.logits[0, query]
+        good = answer_token(tok, probe.text, probe.answer)
+        bad = answer_token(tok, probe.text, probe.distractor_answer)
+        top1 += int(logits.argmax().item() == good)
+        pairwise += int(logits[good] > logits[bad])
+        att = torch.stack([a[0] for a in out.attentions]).numpy()  # (L, H, T, T)
+        if ante and dist:
+            row = att[:, :, query, :]
+            diff = row[:, :, ante].sum(-1) - row[:, :, dist].sum(-1)  # (L, H)
+            head_wins += diff > 0
+            mean_wins += diff.mean() > 0
+            if masked and pron:
+                prow = att[:, :, pron[0], :]
+                pdiff = prow[:, :, ante].sum(-1) - prow[:, :, dist].sum(-1)
+                pronoun_wins += pdiff > 0
+                pronoun_mean_wins += pdiff.mean() > 0
+    n = len(probes)
+    best = np.unravel_index(np.argmax(head_wins), head_wins.shape)
+    result: dict[str, float | str] = {
+        "coref_acc": top1 / n,
+        "coref_pairwise": pairwise / n,
+        "coref_chance": 1.0 / 2.0,  # two nouns in each probe sentence
+        "attn_coref_mean": mean_wins / n,
+        "attn_coref_best": float(head_wins[best] / n),
+        "attn_coref_best_head": f"L{best[0] + 1}H{best[1] + 1}",
+        "attn_chance": 0.5,
+    }
+    if masked:
+        pbest = np.unravel_index(np.argmax(pronoun_wins), pronoun_wins.shape)
+        result["attn_pronoun_mean"] = pronoun_mean_wins / n
+        result["attn_pronoun_best"] = float(pronoun_wins[pbest] / n)
+        result["attn_pronoun_best_head"] = f"L{pbest[0] + 1}H{pbest[1] + 1}"
+    return result
+
+
+def head_scores(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> np.ndarray:
+    """(L, H) share of probes on which each head at the answer position prefers the antecedent."""
+    L, H = model.cfg.n_layer, model.cfg.n_head
+    wins = np.zeros((L, H))
+    for probe in probes:
+        ids, query, ante, dist, _ = _probe_inputs(model, tok, probe)
+        if not (ante and dist):
+            continue
+        att = torch.stack([a[0] for a in forward_eval(model, ids, need_attn=True).attentions]).numpy()
+        row = att[:, :, query, :]
+        wins += row[:, :, ante].sum(-1) > row[:, :, dist].sum(-1)
+    return wins / max(1, len(probes))
+
+
+def word_vectors(model: GPT, tok: Tokenizer, words: Sequence[str], lang: str) -> np.ndarray:
+    """One vector per word: the mean of its tokens' (tied) embeddings, as the word appears mid-sentence."""
+    emb = model.wte.weight.detach()
+    rows = []
+    for word in words:
+        ids = tok.encode(word if lang == "zh" else " " + word) or [tok.unk_id]
+        rows.append(emb[ids].mean(0).numpy())
+    return np.stack(rows).astype(np.float32)
+
+
+def neighbor_purity(vectors: np.ndarray, categories: Sequence[str]) -> tuple[float, float]:
+    """Share of words whose cosine-nearest other word is in the same category, and that share by chance."""
+    v = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-8)
+    sim = v @ v.T
+    np.fill_diagonal(sim, -np.inf)
+    nearest = sim.argmax(1)
+    cats = np.asarray(categories)
+    purity = float((cats[nearest] == cats).mean())
+    counts = defaultdict(int)
+    for c in cats:
+        counts[c] += 1
+    n = len(cats)
+    chance = float(np.mean([(counts[c] - 1) / (n - 1) for c in cats])) if n > 1 else 0.0
+    return purity, chance
+
+
+@torch.no_grad()
+def next_token_probs(model: GPT, tok: Tokenizer, text: str, temperature: float = 1.0) -> torch.Tensor:
+    """P(next token | text) for the causal model; P(token at a [MASK] appended to text) for the masked one."""
+    ids = tok.encode(text)
+    if model.cfg.objective == "masked":
+        ids = ids + [tok.mask_id]
+    ids, _ = fit_context(ids or [tok.unk_id], model.cfg.block_size)
+    logits = forward_eval(model, ids).logits[0, -1]
+    return torch.softmax(logits / max(temperature, 1e-4), dim=-1)
+
+
+def cloze_metrics(model: GPT, tok: Tokenizer, checks: Sequence[ClozeCheck]) -> dict[str, float]:
+    """For each prompt: share of the top-5 next tokens that start a fitting word, and the largest
+    probability given to the first token of a word that does not fit (猫坐在 → 灯泡)."""
+    if not checks:
+        return {}
+    top5_good, bad_max = [], []
+    for check in checks:
+        probs = next_token_probs(model, tok, check.prompt)
+        good = {answer_token(tok, check.prompt, w) for w in check.good}
+        bad = {answer_token(tok, check.prompt, w) for w in check.bad}
+        top = probs.topk(5).indices.tolist()
+        top5_good.append(sum(t in good for t in top) / 5)
+        bad_max.append(max(float(probs[t]) for t in bad) if bad else 0.0)
+    return {"cloze_top5_good": float(np.mean(top5_good)), "cloze_bad_max_prob": float(np.max(bad_max))}
+
+
+def unigram_entropy(ids: np.ndarray, vocab_size: int) -> float:
+    """Entropy (nats/token) of the corpus's token frequencies: the loss of a model that ignores context."""
+    counts = np.bincount(ids, minlength=vocab_size).astype(np.float64)
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def rollout(attention: np.ndarray) -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema 2020): mean over heads, add the residual path, renormalise,
+    multiply through the layers. attention: (L, H, T, T) → (T, T)."""
+    T = attention.shape[-1]
+    result = np.eye(T)
+    for layer in attention:
+        a = 0.5 * layer.mean(0) + 0.5 * np.eye(T)
+        a = a / a.sum(-1, keepdims=True)
+        result = a @ result
+    return result
+
+
+def attention_for(model: GPT, tok: Tokenizer, text: str) -> tuple[list[str], np.ndarray, int]:
+    """Tokens shown to a user, attention (L, H, T, T) as float32 and how many leading tokens were cut
+    to fit the context."""
+    ids, offsets = tok.encode_with_offsets(text)
+    shown = tok.display_tokens(text)
+    ids, dropped = fit_context(ids or [tok.unk_id], model.cfg.block_size)
+    shown = (shown or ["<unk>"])[dropped:]
+    out = forward_eval(model, ids, need_attn=True)
+    att = torch.stack([a[0] for a in out.attentions]).numpy().astype(np.float32)
+    return shown, att, dropped
