@@ -470,3 +470,24 @@ def format_bytes_gb(gb: float | None) -> str:
     if gb is None or not math.isfinite(gb):
         return "—"
     return f"{format_sci(gb / 1000)} TB" if gb >= 1000 else f"{format_sci(gb)} GB"
+
+
+# ---------------------------------------------------------------- this machine
+
+
+def measure_matmul_flops(seconds: float = 0.3, n: int = 512) -> float:
+    """This CPU's practical fp32 peak: the best rate of repeated n×n matmuls (2·n³ FLOPs each) over
+    ~`seconds`. A measured ceiling for MFU here, not a datasheet figure; run it off the GUI thread."""
+    import time
+
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)  # warm-up: first call allocates and picks a kernel
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        for _ in range(4):
+            torch.mm(a, b)
+        best = max(best, 4 * 2.0 * n**3 / (time.perf_counter() - t0))
+    return best

@@ -29,4 +29,5 @@ PANELS: list[PanelSpec] = [
     PanelSpec("lossDock", "损失曲线", "Loss", "gui.panels.loss_panel:LossPanel", "right"),
     PanelSpec("embeddingDock", "词向量", "Word vectors", "gui.panels.embedding_panel:EmbeddingPanel", "right"),
     PanelSpec("tokenizerDock", "分词器", "Tokenizer", "gui.panels.tokenizer_panel:TokenizerPanel", "left"),
+    PanelSpec("costDock", "算力与成本", "Compute & cost", "gui.panels.cost_panel:CostPanel", "right"),
 ]
