@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,20 +24,10 @@ from PySide6.QtWidgets import (
 
 from core import flops as F
 from gui.i18n import forget_listener, language, on_language_changed, tr
+from gui.widgets.cost_chart import CostChart
 from gui.widgets.cost_factcheck import FactCheckView
 from gui.widgets.cost_run import YourRunView
 
-ALWAYS_PLOTTED = ("A100", "H800", "H100")
-COLORS = {
-    "A100": (44, 160, 44),
-    "H800": (214, 39, 40),
-    "H100": (31, 119, 180),
-    "V100": (127, 127, 127),
-    "H200": (148, 103, 189),
-    "B200": (23, 190, 207),
-    "H20": (255, 127, 14),
-}
-GPU_AXIS = np.logspace(0, 6, 61)  # 1 … 1,000,000 GPUs
 READOUTS = ("costFlops", "costDays", "costGpuHours", "costUsd", "costEnergy", "costMemory")
 
 
@@ -64,6 +52,7 @@ class CostPanel(QWidget):
         self._estimate: F.Estimate | None = None
 
         self.preset = QComboBox(objectName="modelPreset")
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names are long
         for p in self.presets.values():
             self.preset.addItem("", p.id)
         self.preset.addItem("", "my_run")
@@ -102,29 +91,7 @@ class CostPanel(QWidget):
         self.inverse_days = QDoubleSpinBox(objectName="inverseDays", minimum=0.0, maximum=36500.0, value=30.0)
         self.inverse_tokens = QLabel("—", objectName="inverseTokens", wordWrap=True)
 
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setObjectName("costChart")
-        item = self.plot.getPlotItem()
-        item.setLogMode(x=True, y=True)
-        item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = item.addLegend(offset=(-10, 10))
-        # H800 and H100 share one compute spec, so their lines coincide: H100 is dashed to let H800 show.
-        dashed = {"H100": Qt.PenStyle.DashLine}
-        self.curves = {
-            gid: item.plot(
-                pen=pg.mkPen(
-                    COLORS.get(gid, (90, 90, 90)), width=2, style=dashed.get(gid, Qt.PenStyle.SolidLine)
-                )
-            )
-            for gid in self.gpus
-        }
-        # A PlotDataItem (not a bare ScatterPlotItem) so the log mode applies to the marker too.
-        self.fleet_marker = item.plot(
-            pen=None, symbol="star", symbolSize=16, symbolBrush=(0, 0, 0), symbolPen=None
-        )
-        for axis in ("bottom", "left"):
-            item.getAxis(axis).enableAutoSIPrefix(False)
-        self.plot.setMinimumHeight(180)
+        self.plot = CostChart(self.gpus)
 
         self.labels: dict[str, QLabel] = {}
         self.tabs = QTabWidget(objectName="costTabs")
@@ -282,24 +249,7 @@ class CostPanel(QWidget):
             label.setProperty("value", values[name])
         tokens = F.tokens_for_budget(e.n_params, fleet, self.inverse_days.value(), e.mfu, e.precision)
         self.inverse_tokens.setText(f"{F.format_sci(tokens)} tokens" if e.n_gpus else "—")
-        self._update_chart(e, fleet)
-
-    def _update_chart(self, e: F.Estimate, fleet) -> None:
-        counts = {x.gpu.id: x.count for x in fleet}
-        for gid, curve in self.curves.items():
-            shown = e.flops > 0 and (gid in ALWAYS_PLOTTED or counts.get(gid, 0) > 0)
-            if shown:
-                peak = self.gpus[gid].peak_flops(e.precision) * e.mfu
-                curve.setData(GPU_AXIS, e.flops / (GPU_AXIS * peak) / F.SECONDS_PER_DAY)
-            if shown != curve.isVisible() or shown != (self.legend.getLabel(curve) is not None):
-                curve.setVisible(shown)
-                self.legend.removeItem(curve)
-                if shown:
-                    self.legend.addItem(curve, gid)
-        if e.days and e.days > 0:
-            self.fleet_marker.setData([e.n_gpus], [e.days])
-        else:
-            self.fleet_marker.setData([], [])
+        self.plot.show_estimate(e, {x.gpu.id: x.count for x in fleet})
 
     # ------------------------------------------------------------ events
 
@@ -407,8 +357,7 @@ class CostPanel(QWidget):
         self.inverse_days.setSuffix(tr(" 天", " days"))
         for spin in self.prices.values():
             spin.setSpecialValueText(tr("无报价", "no price"))
-        self.plot.getPlotItem().setLabel("bottom", tr("GPU 数量", "Number of GPUs"))
-        self.plot.getPlotItem().setLabel("left", tr("训练天数", "Days of training"))
+        self.plot.retranslate()
         for i, text in enumerate(
             (
                 tr("计算器", "Calculator"),

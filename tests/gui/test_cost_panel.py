@@ -130,13 +130,13 @@ def test_scientific_notation_is_accepted(panel, qtbot):
 def test_chart_has_a_curve_per_gpu_type_and_marks_the_fleet(panel):
     _choose(panel, "gpt3")
     _spin(panel, "gpuCount_A100").setValue(1000)
-    x, y = panel.curves["A100"].getOriginalDataset()  # getData() is log-transformed
+    x, y = panel.plot.curves["A100"].getOriginalDataset()  # getData() is log-transformed
     assert len(x) > 10 and y[0] / y[-1] == pytest.approx(x[-1] / x[0])  # days ∝ 1 / GPUs
-    mx, my = panel.fleet_marker.getOriginalDataset()
+    mx, my = panel.plot.fleet_marker.getOriginalDataset()
     assert mx[0] == 1000 and my[0] == pytest.approx(panel.estimate().days)
-    assert panel.curves["H100"].isVisible() and not panel.curves["B200"].isVisible()
+    assert panel.plot.curves["H100"].isVisible() and not panel.plot.curves["B200"].isVisible()
     _spin(panel, "gpuCount_B200").setValue(8)
-    assert panel.curves["B200"].isVisible()
+    assert panel.plot.curves["B200"].isVisible()
 
 
 def test_factcheck_tab_shows_every_claim_with_a_verdict(panel):
