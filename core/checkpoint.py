@@ -39,6 +39,7 @@ class Checkpoint:
     train_cfg: TrainConfig
     meta: dict = field(default_factory=dict)  # step, metrics, corpus, preset, …
     path: str = ""
+    optimizer_state: dict[str, torch.Tensor] = field(default_factory=dict)  # for an exact resume
 
 
 def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
@@ -61,7 +62,9 @@ def save_checkpoint(
     """Write weights and JSON atomically; returns the weights path."""
     weights_path, json_path = checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    tensors = {
+        k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k != "lm_head.weight"
+    }
     doc = {
         "format": FORMAT,
         "model_config": to_dict(model.cfg),
@@ -77,7 +80,7 @@ def save_checkpoint(
     return str(weights_path)
 
 
-def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+def load_checkpoint(path: str | os.PathLike, with_optimizer: bool = False) -> Checkpoint:
     """Load and validate; the model comes back in eval mode on the CPU."""
     weights_path, json_path = checkpoint_paths(path)
     name = weights_path.name
@@ -98,14 +101,18 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{name}: weights do not match this architecture (missing {missing or 'none'})")
     for key, shape in expected.items():
         if tensors[key].shape != shape:
-            raise CheckpointError(f"{name}: {key} has shape {tuple(tensors[key].shape)}, expected {tuple(shape)}")
+            raise CheckpointError(
+                f"{name}: {key} has shape {tuple(tensors[key].shape)}, expected {tuple(shape)}"
+            )
         if not torch.isfinite(tensors[key]).all():
             raise CheckpointError(f"{name}: {key} contains NaN or infinite values")
     tensors["lm_head.weight"] = tensors["wte.weight"]
     model.load_state_dict(tensors)
     model.eval()
     meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
-    return Checkpoint(model, tokenizer, model_cfg, train_cfg, meta, str(weights_path))
+    optim_path = weights_path.with_suffix(".optim.safetensors")
+    optimizer_state = read_safetensors(optim_path) if with_optimizer and optim_path.exists() else {}
+    return Checkpoint(model, tokenizer, model_cfg, train_cfg, meta, str(weights_path), optimizer_state)
 
 
 def read_checkpoint_json(json_path: Path) -> dict:
@@ -141,7 +148,9 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
             keys = list(f.keys())
         tensors = load_file(str(path))
     except Exception as e:  # safetensors raises its own error types for every malformed file
-        raise CheckpointError(f"{path.name}: unreadable safetensors file ({str(e).splitlines()[0][:120]})") from None
+        raise CheckpointError(
+            f"{path.name}: unreadable safetensors file ({str(e).splitlines()[0][:120]})"
+        ) from None
     if set(tensors) != set(keys):
         raise CheckpointError(f"{path.name}: inconsistent safetensors file")
     return tensors

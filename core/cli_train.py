@@ -11,8 +11,17 @@ from pathlib import Path
 from core.config import PRESETS
 
 REPORTED = (
-    "steps", "tokens", "tokens_per_s", "train_loss", "val_loss", "flops", "coref_acc", "attn_coref_mean",
-    "attn_coref_best", "attn_coref_best_head", "neighbor_purity",
+    "steps",
+    "tokens",
+    "tokens_per_s",
+    "train_loss",
+    "val_loss",
+    "flops",
+    "coref_acc",
+    "attn_coref_mean",
+    "attn_coref_best",
+    "attn_coref_best_head",
+    "neighbor_purity",
 )
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
 
@@ -28,6 +37,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument(
+        "--resume", metavar="DIR", help="continue the run saved in DIR (give --steps for the new total)"
+    )
     p.set_defaults(func=run_train, human=_train_human)
 
     p = sub.add_parser("inspect", help="attention of a model on one sentence")
@@ -43,20 +55,33 @@ def run_train(args: argparse.Namespace) -> dict | None:
     from core.train import Trainer
 
     preset = PRESETS[args.preset]
+    model_cfg, resume, corpus_path, out = preset.model, None, args.corpus, args.out
     train_cfg = replace(preset.train, lang=args.lang, seed=args.seed, threads=args.threads)
+    if args.resume:
+        from core.checkpoint import load_checkpoint
+
+        resume = load_checkpoint(args.resume, with_optimizer=True)
+        model_cfg, train_cfg, out = resume.model_cfg, resume.train_cfg, out or str(Path(args.resume))
+        source = resume.meta.get("corpus", "world")
+        corpus_path = corpus_path or (None if source == "world" else source)
     if args.steps is not None:
         train_cfg = replace(train_cfg, steps=args.steps)
     elif args.seconds is not None:
         train_cfg = replace(train_cfg, steps=0, seconds=args.seconds)
-    if args.corpus and not Path(args.corpus).is_file():
-        raise ValueError(f"corpus file not found: {args.corpus}")
-    trainer = Trainer(preset.model, train_cfg, corpus_path=args.corpus, out_dir=args.out, preset=args.preset)
+    if corpus_path and not Path(corpus_path).is_file():
+        raise ValueError(f"corpus file not found: {corpus_path}")
+    trainer = Trainer(
+        model_cfg, train_cfg, corpus_path=corpus_path, out_dir=out, preset=args.preset, resume=resume
+    )
     last_print = time.monotonic()
     for event in trainer.run():
         if isinstance(event, Failed):
             raise RunFailed(event.message)
         if isinstance(event, Step) and not args.json and time.monotonic() - last_print > 2:
-            print(f"step {event.step:6d}  loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s", file=sys.stderr)
+            print(
+                f"step {event.step:6d}  loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s",
+                file=sys.stderr,
+            )
             last_print = time.monotonic()
         if isinstance(event, Done):
             result = {k: event.metrics.get(k) for k in REPORTED}
@@ -64,16 +89,20 @@ def run_train(args: argparse.Namespace) -> dict | None:
             result["checkpoint"] = event.checkpoint_path
             result["reason"] = event.reason
             return result
+    if trainer.dist.rank != 0:
+        return None  # under torchrun only rank 0 reports
     raise RunFailed("the run ended without a result")
 
 
 def _train_human(r: dict) -> str:
+    nan = float("nan")
     return (
-        f"{r['steps']} steps, {r['tokens']:,} tokens in {r['elapsed_s']:.1f} s ({r['tokens_per_s']:,.0f} tokens/s)\n"
+        f"{r['steps']} steps, {r['tokens']:,} tokens in {r['elapsed_s']:.1f} s "
+        f"({r['tokens_per_s']:,.0f} tokens/s)\n"
         f"loss: train {r['train_loss']:.3f}, validation {r['val_loss']:.3f} "
         f"(unigram entropy {r['unigram_entropy']:.3f})\n"
-        f"coreference top-1: {r.get('coref_acc', float('nan')):.2f}   attention (mean of heads): "
-        f"{r.get('attn_coref_mean', float('nan')):.2f}   neighbour purity: {r.get('neighbor_purity', float('nan')):.2f}\n"
+        f"coreference top-1: {r.get('coref_acc', nan):.2f}   attention (mean of heads): "
+        f"{r.get('attn_coref_mean', nan):.2f}   neighbour purity: {r.get('neighbor_purity', nan):.2f}\n"
         f"checkpoint: {r['checkpoint']}"
     )
 
@@ -86,7 +115,9 @@ def load_model(checkpoint: str | None, kind: str = "default"):
         return load_checkpoint(checkpoint)
     bundled = BUNDLED_DIR / f"{kind}.safetensors"
     if not bundled.exists():
-        raise ValueError(f"no bundled model at {bundled}; train one with `python -m core train` and pass --checkpoint")
+        raise ValueError(
+            f"no bundled model at {bundled}; train one with `python -m core train` and pass --checkpoint"
+        )
     return load_checkpoint(bundled)
 
 
@@ -107,19 +138,19 @@ def run_inspect(args: argparse.Namespace) -> dict:
         "attention": attention.round(4).tolist(),
         "rollout": probes.rollout(attention).round(4).tolist(),
         "top_next": [
-            {"token": vocab.decode([i]), "prob": round(float(p), 5)} for p, i in zip(top.values, top.indices.tolist())
+            {"token": vocab.decode([i]), "prob": round(float(p), 5)}
+            for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
         ],
         "checkpoint": ckpt.path,
     }
 
 
 def _inspect_human(r: dict) -> str:
-    last = r["attention"]
-    n_layers, n_heads = len(last), len(last[0])
-    T = len(r["tokens"])
-    mean = [sum(last[l][h][T - 1][j] for l in range(n_layers) for h in range(n_heads)) / (n_layers * n_heads)
-            for j in range(T)]
+    import numpy as np
+
+    mean = np.asarray(r["attention"])[:, :, -1, :].mean(axis=(0, 1))  # last query, all layers and heads
     lines = [" ".join(r["tokens"]), "attention from the last token (mean of all layers and heads):"]
-    lines += [f"  {tok}\t{w:.2f}" for tok, w in sorted(zip(r["tokens"], mean), key=lambda t: -t[1])[:6]]
+    ranked = sorted(zip(r["tokens"], mean, strict=True), key=lambda t: -t[1])
+    lines += [f"  {tok}\t{w:.2f}" for tok, w in ranked[:6]]
     lines.append("next: " + ", ".join(f"{c['token']} {c['prob']:.2f}" for c in r["top_next"][:5]))
     return "\n".join(lines)

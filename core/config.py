@@ -140,4 +140,13 @@ def _bound(name: str, value, low, high) -> None:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value!r}")
 
 
-__all__ = ["ConfigError", "ModelConfig", "TrainConfig", "Preset", "PRESETS", "from_dict", "to_dict", "replace"]
+__all__ = [
+    "ConfigError",
+    "ModelConfig",
+    "TrainConfig",
+    "Preset",
+    "PRESETS",
+    "from_dict",
+    "to_dict",
+    "replace",
+]

@@ -35,7 +35,9 @@ class SelfAttention(nn.Module):
         # weights are wanted regardless.
         self.use_sdpa = True
 
-    def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, x: torch.Tensor, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         hs = C // self.n_head
@@ -78,7 +80,9 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(cfg.n_embd)
         self.mlp = MLP(cfg)
 
-    def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, x: torch.Tensor, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         a, weights = self.attn(self.ln_1(x), need_weights)
         x = x + a
         x = x + self.mlp(self.ln_2(x))
@@ -107,9 +111,7 @@ class GPT(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(
-        self, idx: torch.Tensor, need_attn: bool = False, need_hidden: bool = False
-    ) -> ModelOutput:
+    def forward(self, idx: torch.Tensor, need_attn: bool = False, need_hidden: bool = False) -> ModelOutput:
         B, T = idx.shape
         if T > self.cfg.block_size:
             raise ValueError(f"sequence of {T} tokens is longer than the context ({self.cfg.block_size})")

@@ -21,7 +21,7 @@ def forward_eval(model: GPT, ids: Sequence[int], need_attn: bool = False):
     was_training = model.training
     model.eval()
     try:
-        x = torch.tensor([list(ids)], dtype=torch.long)
+        x = torch.tensor([list(ids)], dtype=torch.long, device=model.wte.weight.device)
         return model(x, need_attn=need_attn)
     finally:
         model.train(was_training)
@@ -88,7 +88,7 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
         bad = answer_token(tok, probe.text, probe.distractor_answer)
         top1 += int(logits.argmax().item() == good)
         pairwise += int(logits[good] > logits[bad])
-        att = torch.stack([a[0] for a in out.attentions]).numpy()  # (L, H, T, T)
+        att = torch.stack([a[0] for a in out.attentions]).cpu().numpy()  # (L, H, T, T)
         if ante and dist:
             row = att[:, :, query, :]
             diff = row[:, :, ante].sum(-1) - row[:, :, dist].sum(-1)  # (L, H)
@@ -126,7 +126,7 @@ def head_scores(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> np.
         ids, query, ante, dist, _ = _probe_inputs(model, tok, probe)
         if not (ante and dist):
             continue
-        att = torch.stack([a[0] for a in forward_eval(model, ids, need_attn=True).attentions]).numpy()
+        att = torch.stack([a[0] for a in forward_eval(model, ids, need_attn=True).attentions]).cpu().numpy()
         row = att[:, :, query, :]
         wins += row[:, :, ante].sum(-1) > row[:, :, dist].sum(-1)
     return wins / max(1, len(probes))
@@ -138,7 +138,7 @@ def word_vectors(model: GPT, tok: Tokenizer, words: Sequence[str], lang: str) ->
     rows = []
     for word in words:
         ids = tok.encode(word if lang == "zh" else " " + word) or [tok.unk_id]
-        rows.append(emb[ids].mean(0).numpy())
+        rows.append(emb[ids].mean(0).cpu().numpy())
     return np.stack(rows).astype(np.float32)
 
 
@@ -165,7 +165,7 @@ def next_token_probs(model: GPT, tok: Tokenizer, text: str, temperature: float =
     if model.cfg.objective == "masked":
         ids = ids + [tok.mask_id]
     ids, _ = fit_context(ids or [tok.unk_id], model.cfg.block_size)
-    logits = forward_eval(model, ids).logits[0, -1]
+    logits = forward_eval(model, ids).logits[0, -1].cpu()
     return torch.softmax(logits / max(temperature, 1e-4), dim=-1)
 
 
@@ -212,5 +212,52 @@ def attention_for(model: GPT, tok: Tokenizer, text: str) -> tuple[list[str], np.
     ids, dropped = fit_context(ids or [tok.unk_id], model.cfg.block_size)
     shown = (shown or ["<unk>"])[dropped:]
     out = forward_eval(model, ids, need_attn=True)
-    att = torch.stack([a[0] for a in out.attentions]).numpy().astype(np.float32)
+    att = torch.stack([a[0] for a in out.attentions]).cpu().numpy().astype(np.float32)
     return shown, att, dropped
+
+
+# --- the attention inspector's views and the "find the coreference head" report (appended) ------------
+
+
+def attention_view(
+    attention: np.ndarray, layer: int | None = None, head: int | None = None, use_rollout: bool = False
+) -> np.ndarray:
+    """One (T, T) matrix from (L, H, T, T): a single head, a layer's mean of heads, the mean over all
+    layers and heads (layer=None), or rollout. Every choice keeps rows summing to 1 and causality."""
+    if use_rollout:
+        return rollout(attention)
+    if layer is None:
+        return attention.mean(axis=(0, 1))
+    if head is None:
+        return attention[layer].mean(axis=0)
+    return attention[layer, head]
+
+
+def held_out_probes(lang: str = "zh", seed: int = 0) -> tuple[CorefProbe, ...]:
+    """The world's held-out coreference probes without generating its 400k characters of text."""
+    from core.corpus import world_corpus
+
+    return world_corpus(lang, seed, n_train_chars=1_000).probes
+
+
+def untrained_like(model: GPT, seed: int = 0) -> GPT:
+    """A freshly initialised model of the same shape: the baseline every attention score is shown against."""
+    torch.manual_seed(seed)
+    fresh = GPT(model.cfg)
+    fresh.eval()
+    return fresh
+
+
+def coref_head_report(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe], seed: int = 0) -> dict:
+    """coref_metrics for the model and for an untrained model of its shape, plus per-head scores (L, H).
+
+    The best of L×H heads beats 0.5 by selection alone, so the untrained model's best head is the honest
+    baseline to print beside it."""
+    trained = coref_metrics(model, tok, probes)
+    baseline = coref_metrics(untrained_like(model, seed), tok, probes)
+    return {
+        **trained,
+        **{f"baseline_{k}": v for k, v in baseline.items()},
+        "head_scores": head_scores(model, tok, probes),
+        "n_probes": len(probes),
+    }
