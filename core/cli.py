@@ -13,7 +13,7 @@ import sys
 from importlib import import_module
 
 # Modules that contribute subcommands; core.cli_train holds train and inspect.
-COMMAND_MODULES = ("core.cli_train", "core.cli_cost")
+COMMAND_MODULES = ("core.cli_train", "core.cli_cost", "core.cli_cloze")
 
 
 class RunFailed(RuntimeError):
