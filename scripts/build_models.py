@@ -50,6 +50,9 @@ def build(name: str) -> dict:
 
 
 def main() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # same reduction order on every machine: the same weights wherever it runs
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default=",".join(STEPS))
     names = parser.parse_args().only.split(",")
