@@ -4,6 +4,7 @@ Startup stays fast by not importing torch here: the window is shown first, the e
 
 from __future__ import annotations
 
+import os
 import sys
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei",
@@ -38,7 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     _cjk_font(app)
     window = gui.create_main_window()
     window.show()
-    return app.exec()
+    code = app.exec()
+    from gui import workers
+
+    if not workers.stop_all(5.0):  # a thread stuck in engine work: leave without tearing it down mid-step
+        sys.stdout.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ class AppContext(QObject):
 
     def bundled_model(self) -> str | None:
         """The bundled default model's folder (or file) in resources/models, if one is installed."""
-        models = os.path.join(RESOURCES, "models")
+        models = os.environ.get("LLM_EXPLORER_MODELS") or os.path.join(RESOURCES, "models")
         if not os.path.isdir(models):
             return None
         for name in ["default", *sorted(os.listdir(models))]:

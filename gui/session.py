@@ -118,6 +118,10 @@ class TrainingSession(QObject):
     def state(self) -> str:
         return self._state
 
+    def is_holding(self) -> bool:
+        """Paused and the engine really idle (the event in flight at the click has arrived)."""
+        return self._worker is not None and self._worker.holding
+
     def is_busy(self) -> bool:
         return self._state != "idle"
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 _live: list[tuple[QThread, QObject, QObject | None]] = []
 
@@ -41,6 +41,8 @@ class EventWorker(QObject):
         self._resume = threading.Event()
         self._resume.set()
         self._stop_requested = False
+        self._abandon = False
+        self.holding = False  # True while paused and blocked between two events (nothing is computed)
 
     @Slot()
     def run(self) -> None:
@@ -54,7 +56,13 @@ class EventWorker(QObject):
             events: Iterator = engine.run()
             for event in events:
                 self.event_emitted.emit(event)
-                self._resume.wait()  # pause: simply do not ask for the next event
+                if not self._resume.is_set():  # pause: simply do not ask for the next event
+                    self.holding = True
+                    self._resume.wait()
+                    self.holding = False
+                if self._abandon:  # window closing: skip the engine's final evaluation and save
+                    events.close()
+                    break
         except BaseException as exc:  # noqa: BLE001 - any engine failure becomes a message, never a crash
             self.crashed.emit(one_line(exc))
         finally:
@@ -74,6 +82,11 @@ class EventWorker(QObject):
         if engine is not None:
             engine.stop()
         self._resume.set()  # a paused worker must wake up to see the stop
+
+    def abandon(self) -> None:
+        """Stop, and do not wait for the run's epilogue: close the generator at its next event."""
+        self._abandon = True
+        self.stop()
 
     @property
     def paused(self) -> bool:
@@ -110,6 +123,7 @@ class _Relay(QObject):
         super().__init__()
         self._on_result = on_result
         self._on_error = on_error
+        self.delivered = False  # set once the worker's last signal has reached the GUI thread
 
     @Slot(object)
     def result(self, value: Any) -> None:
@@ -121,14 +135,21 @@ class _Relay(QObject):
         if self._on_error is not None:
             self._on_error(message)
 
+    @Slot()
+    def done(self) -> None:
+        self.delivered = True
+        if _reaper is not None:
+            _reaper.reap()
+
 
 class _Reaper(QObject):
-    """Forgets a thread on the GUI thread once it has finished (never from inside the dying thread)."""
+    """Forgets a thread on the GUI thread once it has finished (never from inside the dying thread) and its
+    relay has delivered — otherwise a queued result could be dropped with the relay."""
 
     @Slot()
     def reap(self) -> None:
         for entry in list(_live):
-            if entry[0].isFinished():
+            if entry[0].isFinished() and getattr(entry[2], "delivered", True):
                 entry[0].wait()
                 _live.remove(entry)
 
@@ -145,7 +166,8 @@ def start(worker: QObject, keep: QObject | None = None) -> QThread:
     thread.setObjectName(type(worker).__name__)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.ended.connect(thread.quit)
+    # Direct: quit from the worker thread itself, so a GUI thread blocked in wait() is not needed to relay it.
+    worker.ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.finished.connect(_reaper.reap)
     _live.append((thread, worker, keep))
     thread.start()
@@ -162,6 +184,7 @@ def call_in_worker(
     relay = _Relay(on_result, on_error)
     worker.succeeded.connect(relay.result)
     worker.crashed.connect(relay.error)
+    worker.ended.connect(relay.done)  # queued after the result, from the same thread: arrives after it
     start(worker, keep=relay)
     return worker
 
@@ -172,10 +195,10 @@ def live_threads() -> list[QThread]:
 
 
 def stop_all(timeout_s: float = 3.0) -> bool:
-    """Ask every event worker to stop, then wait up to `timeout_s` in total. True when all have ended."""
+    """Abandon every event worker, then wait up to `timeout_s` in total. True when all have ended."""
     for entry in list(_live):
         if isinstance(entry[1], EventWorker):
-            entry[1].stop()
+            entry[1].abandon()
     deadline = time.monotonic() + timeout_s
     for entry in list(_live):
         remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))

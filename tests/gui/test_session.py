@@ -1,0 +1,141 @@
+"""TrainingSession and the training panel driven by a scripted fake trainer: fast and deterministic."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from core.config import ConfigError
+from gui.session import RunFolderError, TrainingSession, read_run_folder
+
+
+def _click(qtbot, win, name):
+    qtbot.mouseClick(win.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
+
+
+def test_signals_arrive_in_order_and_state_returns_to_idle(qtbot, fake_trainer):
+    session = TrainingSession(fake_trainer(steps=20, dt=0.001))
+    seen, states = [], []
+    for name in ("run_started", "step_logged", "evaluated", "snapshot_ready", "run_finished"):
+        getattr(session, name).connect(lambda e, name=name: seen.append(name))
+    session.state_changed.connect(states.append)
+    from core.config import PRESETS
+
+    p = PRESETS["tiny"]
+    with qtbot.waitSignal(session.run_finished, timeout=5000):
+        session.start(p.model, p.train)
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=2000)
+    assert seen[0] == "run_started" and seen[-1] == "run_finished"
+    assert seen.count("step_logged") == 20 and seen.count("evaluated") == 2 and seen.count("snapshot_ready") == 2
+    assert states == ["running", "idle"]
+
+
+def test_pause_holds_and_stop_releases_a_paused_worker(window, qtbot, fake_trainer):
+    made = fake_trainer.instances
+    session = window.context.session
+    session.trainer_factory = fake_trainer(dt=0.002)
+    _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: bool(made) and made[-1].pulled > 5, timeout=3000)
+    _click(qtbot, window, "pauseButton")
+    assert session.state == "paused"
+    assert window.findChild(QPushButton, "pauseButton").text() in ("继续", "Resume")
+    qtbot.waitUntil(session.is_holding, timeout=1000)
+    held = made[-1].pulled
+    qtbot.wait(300)
+    assert made[-1].pulled == held
+    started = time.monotonic()
+    with qtbot.waitSignal(session.run_finished, timeout=1000) as done:
+        _click(qtbot, window, "stopButton")
+    assert time.monotonic() - started < 1.0 and done.args[0].reason == "stopped"
+    qtbot.waitUntil(lambda: window.findChild(QPushButton, "trainButton").isEnabled(), timeout=1000)
+
+
+def test_engine_failure_shows_a_message_and_the_window_stays_usable(window, qtbot, fake_trainer):
+    session = window.context.session
+    message = window.findChild(QLabel, "trainingMessage")
+    for options, text in (({"fail_at": 3}, "loss is NaN"), ({"raise_at": 3}, "injected engine crash")):
+        session.trainer_factory = fake_trainer(**options)
+        with qtbot.waitSignal(session.run_failed, timeout=3000):
+            _click(qtbot, window, "trainButton")
+        qtbot.waitUntil(lambda: window.findChild(QPushButton, "trainButton").isEnabled(), timeout=2000)
+        assert text in message.text()
+        assert text in window.statusBar().currentMessage()
+    # and a good run still works afterwards
+    session.trainer_factory = fake_trainer(steps=12, dt=0.001)
+    with qtbot.waitSignal(session.run_finished, timeout=3000):
+        _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=2000)
+
+
+def test_constructor_error_and_bad_form_values_become_messages(window, qtbot):
+    session = window.context.session
+
+    def refuse(*args, **kwargs):
+        raise ConfigError("n_layer must be between 1 and 48, not 99")
+
+    session.trainer_factory = refuse
+    with qtbot.waitSignal(session.run_failed, timeout=3000):
+        _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=2000)
+    assert "n_layer" in window.findChild(QLabel, "trainingMessage").text()
+    panel = window.panels["trainingDock"]
+    panel.width.setValue(30)
+    panel.heads.setValue(4)  # 30 % 4 != 0: the engine's own validate() rejects it, nothing starts
+    _click(qtbot, window, "trainButton")
+    assert session.state == "idle" and "divisible" in panel.message.text()
+
+
+def test_close_mid_run_stops_and_saves(window, qtbot, fake_trainer, _isolated_settings):
+    session = window.context.session
+    session.trainer_factory = fake_trainer(dt=0.01)
+    _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "running", timeout=1000)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 3.5
+    from gui import workers
+
+    assert not workers.live_threads()
+
+
+def _write_run(folder, steps=50, bad_lines=2):
+    lines = [json.dumps({"type": "started", "run_dir": str(folder), "preset": "tiny", "n_params": 10,
+                         "total_steps": steps, "total_seconds": 0.0, "vocab_size": 9, "corpus_chars": 99})]
+    for s in range(1, steps + 1):
+        lines.append(json.dumps({"type": "step", "step": s, "tokens": s * 10, "loss": 5.0 - s * 0.05, "lr": 1e-3,
+                                 "tokens_per_s": 1e3, "flops": 1e6 * s, "elapsed_s": s * 0.1, "progress": s / steps}))
+        if s % 10 == 0:
+            lines.append(json.dumps({"type": "eval", "step": s, "val_loss": 5.1 - s * 0.05, "metrics": {}}))
+    lines += ["{not json", json.dumps({"type": "step"})][:bad_lines]
+    lines.append(json.dumps({"type": "done", "reason": "finished", "metrics": {"steps": steps},
+                             "checkpoint_path": ""}))
+    (folder / "metrics.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_read_run_folder_skips_bad_lines(tmp_path):
+    _write_run(tmp_path)
+    history = read_run_folder(str(tmp_path))
+    assert len(history.steps) == 50 and len(history.evals) == 5 and history.skipped_lines == 2
+    assert history.started.preset == "tiny" and history.end.reason == "finished"
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "empty", tmp_path / "missing"):
+        try:
+            read_run_folder(str(folder))
+        except RunFolderError as exc:
+            assert "metrics.jsonl" in str(exc)
+        else:
+            raise AssertionError("expected RunFolderError")
+
+
+def test_open_run_folder_shows_its_curves(window, qtbot, tmp_path):
+    _write_run(tmp_path)
+    loss = window.panels["lossDock"]
+    with qtbot.waitSignal(window.context.session.run_loaded, timeout=3000):
+        window.open_run_folder(str(tmp_path))
+    assert len(loss.raw_curve.getData()[0]) == 50 and len(loss.val_curve.getData()[0]) == 5
+    (tmp_path / "nothing").mkdir()
+    window.open_run_folder(str(tmp_path / "nothing"))
+    qtbot.waitUntil(lambda: "metrics.jsonl" in window.statusBar().currentMessage(), timeout=3000)
