@@ -7,8 +7,15 @@ from __future__ import annotations
 import os
 import sys
 
-CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei",
-                "PingFang SC", "Hiragino Sans GB", "SimHei")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "SimHei",
+)
 
 
 def _cjk_font(app) -> None:

@@ -38,8 +38,9 @@ class AppContext(QObject):
     model_loaded = Signal(object)
     message_posted = Signal(str)  # one line for the status bar (errors from workers included)
 
-    def __init__(self, settings: QSettings, session: TrainingSession | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, settings: QSettings, session: TrainingSession | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.session = session or TrainingSession(parent=self)

@@ -8,7 +8,16 @@ import shutil
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from gui import i18n
 from gui.context import AppContext
@@ -45,7 +54,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._state_label)
         context.message_posted.connect(self._on_message_posted)
         context.session.state_changed.connect(self._on_state_changed)
-        context.session.run_failed.connect(lambda e: self._on_message_posted(tr("训练失败：", "Run failed: ") + e.message))
+        context.session.run_failed.connect(
+            lambda e: self._on_message_posted(tr("训练失败：", "Run failed: ") + e.message)
+        )
         context.model_loaded.connect(self._on_model_loaded)
         i18n.on_language_changed(self.retranslate)
         self.retranslate()
@@ -53,6 +64,7 @@ class MainWindow(QMainWindow):
 
     # --- building -------------------------------------------------------------------------------------
     def _add_dock(self, spec: PanelSpec) -> None:
+        """Per area: the first dock on top, the second below it, later ones as tabs behind the second."""
         dock = QDockWidget(self)
         dock.setObjectName(spec.id)
         try:
@@ -60,8 +72,20 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a broken panel must not take the window down with it
             panel = QLabel(f"{spec.id}: {type(exc).__name__}: {exc}")
             panel.setWordWrap(True)
-        dock.setWidget(panel)
-        self.addDockWidget(AREAS.get(spec.area, AREAS["right"]), dock)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(panel)  # a tall panel scrolls instead of forcing the window taller than the screen
+        dock.setWidget(scroll)
+        area = AREAS.get(spec.area, AREAS["right"])
+        same_area = [d for d in self.docks.values() if self.dockWidgetArea(d) == area]
+        if len(same_area) == 1:
+            self.addDockWidget(area, dock)
+            self.splitDockWidget(same_area[0], dock, Qt.Orientation.Vertical)
+        elif same_area:
+            self.addDockWidget(area, dock)
+            self.tabifyDockWidget(same_area[1], dock)
+            same_area[1].raise_()
+        else:
+            self.addDockWidget(area, dock)
         self.docks[spec.id] = dock
         self.panels[spec.id] = panel
         self.view_menu.addAction(dock.toggleViewAction())
@@ -79,13 +103,18 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
-        self.open_ckpt_action = self._action(self.file_menu, lambda: self.open_checkpoint(), QKeySequence.StandardKey.Open)
-        self.save_ckpt_action = self._action(self.file_menu, lambda: self.save_checkpoint(), QKeySequence.StandardKey.Save)
+        self.open_ckpt_action = self._action(
+            self.file_menu, lambda: self.open_checkpoint(), QKeySequence.StandardKey.Open
+        )
+        self.save_ckpt_action = self._action(
+            self.file_menu, lambda: self.save_checkpoint(), QKeySequence.StandardKey.Save
+        )
         self.open_run_action = self._action(self.file_menu, lambda: self.open_run_folder(), "Ctrl+Shift+O")
         self.export_action = self._action(self.file_menu, lambda: self.export_image(), "Ctrl+E")
         self.file_menu.addSeparator()
-        self.quit_action = self._action(self.file_menu, self.close, QKeySequence.StandardKey.Quit,
-                                        QAction.MenuRole.QuitRole)
+        self.quit_action = self._action(
+            self.file_menu, self.close, QKeySequence.StandardKey.Quit, QAction.MenuRole.QuitRole
+        )
         self.view_menu = bar.addMenu("")
         self.language_menu = bar.addMenu("")
         group = QActionGroup(self)
@@ -126,8 +155,15 @@ class MainWindow(QMainWindow):
 
     # --- file menu --------------------------------------------------------------------------------------
     def open_checkpoint(self, path: str | None = None) -> None:
-        path = path or QFileDialog.getOpenFileName(
-            self, tr("打开模型检查点", "Open checkpoint"), "", tr("模型 (*.safetensors *.json)", "Model (*.safetensors *.json)"))[0]
+        path = (
+            path
+            or QFileDialog.getOpenFileName(
+                self,
+                tr("打开模型检查点", "Open checkpoint"),
+                "",
+                tr("模型 (*.safetensors *.json)", "Model (*.safetensors *.json)"),
+            )[0]
+        )
         if path:
             self.statusBar().showMessage(tr("正在加载 ", "Loading ") + os.path.basename(path))
             self.context.load_checkpoint(path)
@@ -136,7 +172,9 @@ class MainWindow(QMainWindow):
         """Copy the last run's checkpoint files (weights + JSON) into a folder the user picks."""
         source = self.context.session.checkpoint_path
         if not source or not os.path.isfile(source):
-            self._on_message_posted(tr("还没有可保存的检查点：先训练一次。", "No checkpoint yet: train a model first."))
+            self._on_message_posted(
+                tr("还没有可保存的检查点：先训练一次。", "No checkpoint yet: train a model first.")
+            )
             return False
         folder = folder or QFileDialog.getExistingDirectory(self, tr("保存到文件夹", "Save into folder"))
         if not folder:
@@ -159,8 +197,12 @@ class MainWindow(QMainWindow):
             self.context.session.open_run_folder(folder, on_error=self._on_message_posted)
 
     def export_image(self, path: str | None = None) -> bool:
-        path = path or QFileDialog.getSaveFileName(self, tr("导出窗口截图", "Export window image"),
-                                                   "llm-explorer.png", "PNG (*.png)")[0]
+        path = (
+            path
+            or QFileDialog.getSaveFileName(
+                self, tr("导出窗口截图", "Export window image"), "llm-explorer.png", "PNG (*.png)"
+            )[0]
+        )
         return bool(path) and self.grab().save(path)
 
     def show_about(self) -> QMessageBox:
@@ -169,9 +211,13 @@ class MainWindow(QMainWindow):
         from core import __version__
 
         torch_version = _torch_version()
-        box = QMessageBox(QMessageBox.Icon.Information, tr("关于大模型探索器", "About LLM Explorer"),
-                          f"{tr('大模型探索器', 'LLM Explorer')} {__version__}\n"
-                          f"Qt {PySide6.__version__} · torch {torch_version}", parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            tr("关于大模型探索器", "About LLM Explorer"),
+            f"{tr('大模型探索器', 'LLM Explorer')} {__version__}\n"
+            f"Qt {PySide6.__version__} · torch {torch_version}",
+            parent=self,
+        )
         box.setObjectName("aboutBox")
         box.open()  # non-modal: never blocks the event loop (or a test)
         return box
@@ -181,7 +227,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
 
     def _on_state_changed(self, state: str) -> None:
-        names = {"idle": tr("空闲", "idle"), "running": tr("训练中…", "training…"), "paused": tr("已暂停", "paused")}
+        names = {
+            "idle": tr("空闲", "idle"),
+            "running": tr("训练中…", "training…"),
+            "paused": tr("已暂停", "paused"),
+        }
         self._state_label.setText(names.get(state, state))
 
     def _on_model_loaded(self, checkpoint) -> None:
@@ -196,6 +246,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
+            left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
+            if left:
+                self.resizeDocks(left[:1], [470], Qt.Orientation.Horizontal)
         state = settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)

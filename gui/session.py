@@ -36,7 +36,12 @@ class RunHistory:
 
 
 _TYPES = {"started": Started, "step": Step, "eval": Eval, "done": Done, "failed": Failed}
-_REQUIRED = {"step": ("step", "loss"), "eval": ("step", "val_loss"), "done": ("reason",), "failed": ("message",)}
+_REQUIRED = {
+    "step": ("step", "loss"),
+    "eval": ("step", "val_loss"),
+    "done": ("reason",),
+    "failed": ("message",),
+}
 _DEFAULTS = {int: 0, float: 0.0, str: "", "int": 0, "float": 0.0, "str": ""}
 
 
@@ -125,14 +130,21 @@ class TrainingSession(QObject):
     def is_busy(self) -> bool:
         return self._state != "idle"
 
-    def start(self, model_cfg, train_cfg, corpus_path: str | None = None, out_dir: str | None = None,
-              preset: str = "custom") -> None:
+    def start(
+        self,
+        model_cfg,
+        train_cfg,
+        corpus_path: str | None = None,
+        out_dir: str | None = None,
+        preset: str = "custom",
+    ) -> None:
         """Begin a run in a worker thread; the trainer is constructed there (errors arrive as run_failed)."""
         if self.is_busy():
             raise RuntimeError("a run is already going")
         factory = self.trainer_factory
-        worker = workers.EventWorker(lambda: factory(model_cfg, train_cfg, corpus_path=corpus_path,
-                                                     out_dir=out_dir, preset=preset))
+        worker = workers.EventWorker(
+            lambda: factory(model_cfg, train_cfg, corpus_path=corpus_path, out_dir=out_dir, preset=preset)
+        )
         worker.event_emitted.connect(self._on_event_emitted)
         worker.crashed.connect(self._on_crashed)
         worker.ended.connect(self._on_ended)

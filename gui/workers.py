@@ -119,7 +119,9 @@ class CallWorker(QObject):
 class _Relay(QObject):
     """Lives on the GUI thread so that plain callables connected through it run there, not in the worker."""
 
-    def __init__(self, on_result: Callable[[Any], None] | None, on_error: Callable[[str], None] | None) -> None:
+    def __init__(
+        self, on_result: Callable[[Any], None] | None, on_error: Callable[[str], None] | None
+    ) -> None:
         super().__init__()
         self._on_result = on_result
         self._on_error = on_error

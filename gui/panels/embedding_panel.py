@@ -13,10 +13,25 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from core.events import Eval, Snapshot
 from gui.i18n import tr
 
-PALETTE = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75),
-           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-CATEGORY_NAMES = {"animal": ("动物", "animal"), "seat": ("坐具", "seat"), "object": ("物品", "object"),
-                  "food": ("食物", "food"), "place": ("场所", "place")}
+PALETTE = [
+    (31, 119, 180),
+    (214, 39, 40),
+    (44, 160, 44),
+    (148, 103, 189),
+    (255, 127, 14),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+]
+CATEGORY_NAMES = {
+    "animal": ("动物", "animal"),
+    "seat": ("坐具", "seat"),
+    "object": ("物品", "object"),
+    "food": ("食物", "food"),
+    "place": ("场所", "place"),
+}
 
 
 def pca_2d(vectors: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
@@ -71,11 +86,15 @@ class EmbeddingPanel(QWidget):
 
     def retranslate(self) -> None:
         if self._step is None:
-            text = tr("开始训练后，这里会显示实体词的词向量（主成分分析投影到二维）。",
-                      "Train a model to see the entity words' vectors here (PCA to 2-D).")
+            text = tr(
+                "开始训练后，这里会显示实体词的词向量（主成分分析投影到二维）。",
+                "Train a model to see the entity words' vectors here (PCA to 2-D).",
+            )
         else:
-            text = tr(f"第 {self._step} 步的词向量，主成分分析投影到二维：同类的词会慢慢靠近。",
-                      f"Word vectors at step {self._step}, PCA to 2-D: words of a kind drift together.")
+            text = tr(
+                f"第 {self._step} 步的词向量，主成分分析投影到二维：同类的词会慢慢靠近。",
+                f"Word vectors at step {self._step}, PCA to 2-D: words of a kind drift together.",
+            )
         if self._purity is not None:
             purity, chance = self._purity
             chance_text = f"（{tr('随机', 'chance')} {chance:.2f}）" if chance is not None else ""
@@ -85,7 +104,7 @@ class EmbeddingPanel(QWidget):
 
     def points(self) -> dict[str, tuple[float, float]]:
         """What is on screen: token → (x, y)."""
-        return {t: (float(x), float(y)) for t, (x, y) in zip(self._tokens, self._coords)}
+        return {t: (float(x), float(y)) for t, (x, y) in zip(self._tokens, self._coords, strict=True)}
 
     def _reset_purity(self) -> None:
         self._purity = None

@@ -8,7 +8,16 @@ import csv
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.events import Eval, Started, Step
 from gui.i18n import tr
@@ -35,8 +44,9 @@ class LossPanel(QWidget):
         self.legend = item.addLegend(offset=(-10, 10))
         self.raw_curve = item.plot(pen=pg.mkPen((*TRAIN_COLOR, 70), width=1))
         self.train_curve = item.plot(pen=pg.mkPen(TRAIN_COLOR, width=2))
-        self.val_curve = item.plot(pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=5,
-                                   symbolBrush=VAL_COLOR, symbolPen=None)
+        self.val_curve = item.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None
+        )
         for curve in (self.raw_curve, self.train_curve, self.val_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
@@ -135,23 +145,35 @@ class LossPanel(QWidget):
 
     # --- export ---------------------------------------------------------------------------------------
     def export_png(self, path: str | None = None) -> bool:
-        path = path or QFileDialog.getSaveFileName(self, tr("导出图片", "Export image"), "loss.png", "PNG (*.png)")[0]
+        path = (
+            path
+            or QFileDialog.getSaveFileName(self, tr("导出图片", "Export image"), "loss.png", "PNG (*.png)")[0]
+        )
         if not path:
             return False
         self.redraw()
         return self.plot.grab().save(path)
 
     def export_csv(self, path: str | None = None) -> bool:
-        path = path or QFileDialog.getSaveFileName(self, tr("导出数据", "Export data"), "loss.csv", "CSV (*.csv)")[0]
+        path = (
+            path
+            or QFileDialog.getSaveFileName(self, tr("导出数据", "Export data"), "loss.csv", "CSV (*.csv)")[0]
+        )
         if not path:
             return False
-        rows = [(x, y, s, "") for x, y, s in zip(self.train.x, self.train.y, self.train.smoothed)]
-        rows += [(x, "", "", y) for x, y in zip(self.val.x, self.val.y)]
+        rows = [(x, y, s, "") for x, y, s in zip(self.train.x, self.train.y, self.train.smoothed, strict=True)]
+        rows += [(x, "", "", y) for x, y in zip(self.val.x, self.val.y, strict=True)]
         rows.sort(key=lambda r: r[0])
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["step", "train_loss", "train_loss_smoothed", "val_loss"])
             for x, y, s, v in rows:
-                writer.writerow([int(x), y if y == "" else f"{y:.6g}", s if s == "" else f"{s:.6g}",
-                                 v if v == "" else f"{v:.6g}"])
+                writer.writerow(
+                    [
+                        int(x),
+                        y if y == "" else f"{y:.6g}",
+                        s if s == "" else f"{s:.6g}",
+                        v if v == "" else f"{v:.6g}",
+                    ]
+                )
         return True

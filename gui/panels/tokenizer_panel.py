@@ -106,8 +106,11 @@ class TokenizerPanel(QWidget):
             return self._cache[key]
         if key not in self._pending:
             self._pending.add(key)
-            workers.call_in_worker(lambda: self._train(*key), lambda tok, key=key: self._on_trained(key, tok),
-                                   lambda msg, key=key: self._on_failed(key, msg))
+            workers.call_in_worker(
+                lambda: self._train(*key),
+                lambda tok, key=key: self._on_trained(key, tok),
+                lambda msg, key=key: self._on_failed(key, msg),
+            )
         return None
 
     def _on_trained(self, key, tokenizer) -> None:
@@ -126,13 +129,17 @@ class TokenizerPanel(QWidget):
         if tokenizer is None:
             self.output.set_chips([])
             if not self._error:
-                self.info.setText(tr("正在用小世界语料训练分词器…", "Training the tokenizer on the world corpus…"))
+                self.info.setText(
+                    tr("正在用小世界语料训练分词器…", "Training the tokenizer on the world corpus…")
+                )
             return
         chips = chips_for(tokenizer, text)
         self.output.set_chips(chips)
         unknown = tokenizer.unknown_chars(text)
-        info = tr(f"{len(text)} 个字符 → {len(chips)} 个词元（词表 {tokenizer.vocab_size}）",
-                  f"{len(text)} characters → {len(chips)} tokens (vocabulary {tokenizer.vocab_size})")
+        info = tr(
+            f"{len(text)} 个字符 → {len(chips)} 个词元（词表 {tokenizer.vocab_size}）",
+            f"{len(text)} characters → {len(chips)} tokens (vocabulary {tokenizer.vocab_size})",
+        )
         if unknown:
             info += tr("。没见过的字（红框）：", ". Never seen (red): ") + " ".join(unknown)
         self.info.setText(info)

@@ -41,8 +41,8 @@ class Series:
         ys = np.asarray(ys, dtype=np.float64)
         start = self.n
         self._grow(self.n + len(xs))
-        self._x[start: start + len(xs)] = xs
-        self._y[start: start + len(ys)] = ys
+        self._x[start : start + len(xs)] = xs
+        self._y[start : start + len(ys)] = ys
         self.n += len(xs)
         self._recompute(start)
 
@@ -54,7 +54,7 @@ class Series:
         """EMA from `start` on; scipy's lfilter does it in C when available (100 000 points in ~1 ms)."""
         if start >= self.n:
             return
-        y = self._y[start: self.n]
+        y = self._y[start : self.n]
         prev = self._ema[start - 1] if start else y[0]
         a = self.alpha
         try:
@@ -66,7 +66,7 @@ class Series:
             for i, value in enumerate(y):
                 prev = a * prev + (1 - a) * value
                 out[i] = prev
-        self._ema[start: self.n] = out
+        self._ema[start : self.n] = out
 
     @property
     def x(self) -> np.ndarray:

@@ -53,8 +53,13 @@ class TokenChips(QWidget):
         x, y, gap = 4.0, 4.0, 6.0
         self._rects = []
         for chip in self._chips:
-            w = max(fm.horizontalAdvance(visible(chip.text)), QFontMetrics(self._id_font(small)).horizontalAdvance(
-                str(chip.id))) + 14
+            w = (
+                max(
+                    fm.horizontalAdvance(visible(chip.text)),
+                    QFontMetrics(self._id_font(small)).horizontalAdvance(str(chip.id)),
+                )
+                + 14
+            )
             if x + w > max(width, 60) - 4 and x > 4:
                 x, y = 4.0, y + line_h + gap
             self._rects.append(QRectF(x, y, w, line_h))
@@ -85,9 +90,11 @@ class TokenChips(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetrics(self.font())
         small = max(7, self.font().pointSize() - 2) if self.font().pointSize() > 0 else 8
-        for chip, rect in zip(self._chips, self._rects):
+        for chip, rect in zip(self._chips, self._rects, strict=True):
             fill = QColor("#fee2e2") if chip.unknown else QColor(PALETTE[chip.id % len(PALETTE)])
-            painter.setPen(QPen(QColor("#dc2626") if chip.unknown else QColor("#94a3b8"), 2 if chip.unknown else 1))
+            painter.setPen(
+                QPen(QColor("#dc2626") if chip.unknown else QColor("#94a3b8"), 2 if chip.unknown else 1)
+            )
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 6, 6)
             painter.setPen(QColor("#111827"))

@@ -58,8 +58,18 @@ class FakeTrainer:
 
     instances: list[FakeTrainer] = []
 
-    def __init__(self, model_cfg, train_cfg, corpus_path=None, out_dir=None, preset="custom",
-                 dt=0.005, fail_at=None, raise_at=None, steps=None):
+    def __init__(
+        self,
+        model_cfg,
+        train_cfg,
+        corpus_path=None,
+        out_dir=None,
+        preset="custom",
+        dt=0.005,
+        fail_at=None,
+        raise_at=None,
+        steps=None,
+    ):
         self.model_cfg, self.train_cfg, self.out_dir, self.preset = model_cfg, train_cfg, out_dir, preset
         self.dt, self.fail_at, self.raise_at = dt, fail_at, raise_at
         self.total = steps or train_cfg.steps or 10_000
@@ -85,15 +95,32 @@ class FakeTrainer:
                 yield Failed("injected failure: loss is NaN")
                 return
             self.pulled = step
-            yield Step(step, step * 100, 4.0 / (1 + 0.01 * step), 1e-3, 1e4, step * 1e9, step * self.dt,
-                       step / self.total)
+            yield Step(
+                step,
+                step * 100,
+                4.0 / (1 + 0.01 * step),
+                1e-3,
+                1e4,
+                step * 1e9,
+                step * self.dt,
+                step / self.total,
+            )
             if step % 10 == 0:
-                yield Eval(step, 4.2 / (1 + 0.01 * step), {"coref_acc": 0.7, "coref_chance": 0.5,
-                                                           "neighbor_purity": 0.6, "neighbor_chance": 0.2})
+                yield Eval(
+                    step,
+                    4.2 / (1 + 0.01 * step),
+                    {"coref_acc": 0.7, "coref_chance": 0.5, "neighbor_purity": 0.6, "neighbor_chance": 0.2},
+                )
                 rng = np.random.default_rng(step)
-                yield Snapshot(step, ("猫", "狗", "垫子", "椅子"), ("animal", "animal", "seat", "seat"),
-                               rng.normal(size=(4, 8)).astype(np.float32), "猫坐在垫子上", ("猫",),
-                               np.zeros((1, 1, 1, 1), np.float32))
+                yield Snapshot(
+                    step,
+                    ("猫", "狗", "垫子", "椅子"),
+                    ("animal", "animal", "seat", "seat"),
+                    rng.normal(size=(4, 8)).astype(np.float32),
+                    "猫坐在垫子上",
+                    ("猫",),
+                    np.zeros((1, 1, 1, 1), np.float32),
+                )
         yield Done("finished", {"steps": self.total}, "")
 
 

@@ -29,7 +29,9 @@ def test_signals_arrive_in_order_and_state_returns_to_idle(qtbot, fake_trainer):
         session.start(p.model, p.train)
     qtbot.waitUntil(lambda: session.state == "idle", timeout=2000)
     assert seen[0] == "run_started" and seen[-1] == "run_finished"
-    assert seen.count("step_logged") == 20 and seen.count("evaluated") == 2 and seen.count("snapshot_ready") == 2
+    assert (
+        seen.count("step_logged") == 20 and seen.count("evaluated") == 2 and seen.count("snapshot_ready") == 2
+    )
     assert states == ["running", "idle"]
 
 
@@ -82,8 +84,8 @@ def test_constructor_error_and_bad_form_values_become_messages(window, qtbot):
     qtbot.waitUntil(lambda: session.state == "idle", timeout=2000)
     assert "n_layer" in window.findChild(QLabel, "trainingMessage").text()
     panel = window.panels["trainingDock"]
-    panel.width.setValue(30)
-    panel.heads.setValue(4)  # 30 % 4 != 0: the engine's own validate() rejects it, nothing starts
+    panel.form.width.setValue(30)
+    panel.form.heads.setValue(4)  # 30 % 4 != 0: the engine's own validate() rejects it, nothing starts
     _click(qtbot, window, "trainButton")
     assert session.state == "idle" and "divisible" in panel.message.text()
 
@@ -102,16 +104,42 @@ def test_close_mid_run_stops_and_saves(window, qtbot, fake_trainer, _isolated_se
 
 
 def _write_run(folder, steps=50, bad_lines=2):
-    lines = [json.dumps({"type": "started", "run_dir": str(folder), "preset": "tiny", "n_params": 10,
-                         "total_steps": steps, "total_seconds": 0.0, "vocab_size": 9, "corpus_chars": 99})]
+    lines = [
+        json.dumps(
+            {
+                "type": "started",
+                "run_dir": str(folder),
+                "preset": "tiny",
+                "n_params": 10,
+                "total_steps": steps,
+                "total_seconds": 0.0,
+                "vocab_size": 9,
+                "corpus_chars": 99,
+            }
+        )
+    ]
     for s in range(1, steps + 1):
-        lines.append(json.dumps({"type": "step", "step": s, "tokens": s * 10, "loss": 5.0 - s * 0.05, "lr": 1e-3,
-                                 "tokens_per_s": 1e3, "flops": 1e6 * s, "elapsed_s": s * 0.1, "progress": s / steps}))
+        lines.append(
+            json.dumps(
+                {
+                    "type": "step",
+                    "step": s,
+                    "tokens": s * 10,
+                    "loss": 5.0 - s * 0.05,
+                    "lr": 1e-3,
+                    "tokens_per_s": 1e3,
+                    "flops": 1e6 * s,
+                    "elapsed_s": s * 0.1,
+                    "progress": s / steps,
+                }
+            )
+        )
         if s % 10 == 0:
             lines.append(json.dumps({"type": "eval", "step": s, "val_loss": 5.1 - s * 0.05, "metrics": {}}))
     lines += ["{not json", json.dumps({"type": "step"})][:bad_lines]
-    lines.append(json.dumps({"type": "done", "reason": "finished", "metrics": {"steps": steps},
-                             "checkpoint_path": ""}))
+    lines.append(
+        json.dumps({"type": "done", "reason": "finished", "metrics": {"steps": steps}, "checkpoint_path": ""})
+    )
     (folder / "metrics.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

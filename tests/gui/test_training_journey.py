@@ -50,7 +50,9 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     started = time.monotonic()
     with qtbot.waitSignal(session.run_finished, timeout=90_000) as finished:
         qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
-    assert all(t - started < 1.0 for t, _ in steps_after_stop), [(round(t - started, 2), s) for t, s in steps_after_stop]
+    assert all(t - started < 1.0 for t, _ in steps_after_stop), [
+        (round(t - started, 2), s) for t, s in steps_after_stop
+    ]
     assert finished.args[0].reason in ("stopped", "finished")
     qtbot.waitUntil(train.isEnabled, timeout=2_000)
     assert not stop.isEnabled()

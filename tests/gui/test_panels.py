@@ -1,0 +1,184 @@
+"""Panels in isolation, fed hand-made events: loss curves, word vectors, tokenizer chips, read-outs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from core.events import Eval, Snapshot, Started, Step
+from gui.panels.embedding_panel import EmbeddingPanel, pca_2d
+from gui.panels.loss_panel import LossPanel
+from gui.panels.tokenizer_panel import TokenizerPanel
+from gui.panels.training_panel import TrainingPanel
+
+
+def _step(i, loss=2.0):
+    return Step(i, i * 10, loss, 1e-3, 5e4, i * 1e9, i * 0.01, min(1.0, i / 100))
+
+
+def test_loss_panel_buffers_and_redraws_existing_curves(qtbot):
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    curves = (panel.raw_curve, panel.train_curve, panel.val_curve)
+    panel._on_run_started(Started("", "tiny", 1, 100, 0.0, 10, 100))
+    for i in range(1, 51):
+        panel._on_step_logged(_step(i, 3.0 - i * 0.01))
+    panel._on_evaluated(Eval(50, 2.6, {}))
+    qtbot.waitUntil(
+        lambda: panel.raw_curve.getData()[0] is not None and len(panel.raw_curve.getData()[0]) == 50
+    )
+    assert list(panel.val_curve.getData()[1]) == [2.6]
+    assert (panel.raw_curve, panel.train_curve, panel.val_curve) == curves  # same items, only setData
+    panel.smooth.setValue(0)
+    panel.redraw()
+    assert np.allclose(panel.train_curve.getData()[1], panel.raw_curve.getData()[1])
+    panel.smooth.setValue(90)
+    panel.redraw()
+    assert np.std(panel.train_curve.getData()[1]) < np.std(panel.raw_curve.getData()[1])
+    panel.log_box.setChecked(True)
+    assert panel.plot.getPlotItem().ctrl.logYCheck.isChecked()
+
+
+def test_loss_panel_stays_smooth_at_100k_points(qtbot):
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    rng = np.random.default_rng(0)
+    losses = 3 * np.exp(-np.arange(100_000) / 20_000) + rng.normal(0, 0.1, 100_000) + 1
+    started = time.perf_counter()
+    for i, loss in enumerate(losses[:99_000]):
+        panel.train.append(i, float(loss))
+    append_s = time.perf_counter() - started
+    for i in range(99_000, 100_000):
+        panel._on_step_logged(_step(i, float(losses[i])))
+    frames = []
+    for _ in range(5):
+        t = time.perf_counter()
+        panel.redraw()
+        panel.plot.grab()  # forces a paint
+        frames.append(time.perf_counter() - t)
+    assert len(panel.raw_curve.getData()[0]) <= 100_000
+    assert append_s < 2.0 and sorted(frames)[2] < 0.1, (append_s, frames)
+
+
+def test_loss_panel_exports_png_and_csv(qtbot, tmp_path):
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    for i in range(1, 11):
+        panel._on_step_logged(_step(i, 3.0 - i * 0.1))
+    panel._on_evaluated(Eval(10, 2.5, {}))
+    assert panel.export_png(str(tmp_path / "loss.png"))
+    assert (tmp_path / "loss.png").stat().st_size > 500
+    assert panel.export_csv(str(tmp_path / "loss.csv"))
+    rows = (tmp_path / "loss.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "step,train_loss,train_loss_smoothed,val_loss" and len(rows) == 12
+    assert rows[-1].startswith("10,") and rows[-1].endswith(",2.5")
+
+
+def test_pca_is_stable_and_captures_the_main_direction():
+    rng = np.random.default_rng(1)
+    x = np.outer(np.linspace(-1, 1, 20), rng.normal(size=16)) * 5 + rng.normal(0, 0.01, (20, 16))
+    coords = pca_2d(x)
+    assert coords.shape == (20, 2) and np.var(coords[:, 0]) > 100 * np.var(coords[:, 1])
+    again = pca_2d(-x, previous=coords)  # a sign flip of the data does not flip the picture
+    assert np.allclose(again[:, 0], coords[:, 0] * -1) or np.dot(again[:, 0], coords[:, 0]) > 0
+
+
+def test_embedding_panel_shows_snapshot_points_and_purity(qtbot):
+    panel = EmbeddingPanel()
+    qtbot.addWidget(panel)
+    tokens = ("猫", "狗", "垫子", "椅子", "苹果")
+    vectors = np.random.default_rng(2).normal(size=(5, 8)).astype(np.float32)
+    panel._on_snapshot_ready(
+        Snapshot(
+            10,
+            tokens,
+            ("animal", "animal", "seat", "seat", "food"),
+            vectors,
+            "",
+            (),
+            np.zeros((1, 1, 1, 1), np.float32),
+        )
+    )
+    points = panel.points()
+    assert set(points) == set(tokens) and all(len(p) == 2 for p in points.values())
+    xs, ys = panel.scatter.getData()
+    assert len(xs) == 5
+    panel._on_evaluated(Eval(10, 2.0, {"neighbor_purity": 0.62, "neighbor_chance": 0.2}))
+    assert "0.62" in panel.info.text() and "0.20" in panel.info.text()
+    assert "动物" in panel.legend.text()
+
+
+class _CharTok:
+    """A stand-in with the core.tokenizer interface (char-level, <unk> = 0)."""
+
+    unk_id = 0
+    vocab_size = 10
+
+    def __init__(self, chars="猫坐在垫子上"):
+        self.stoi = {c: i + 2 for i, c in enumerate(chars)}
+
+    def encode_with_offsets(self, text):
+        return [self.stoi.get(c, 0) for c in text], [(i, i + 1) for i in range(len(text))]
+
+    def display_tokens(self, text):
+        return [c if c in self.stoi else "<unk>" for c in text]
+
+    def unknown_chars(self, text):
+        return list(dict.fromkeys(c for c in text if c not in self.stoi))
+
+
+def test_tokenizer_panel_shows_chips_and_marks_unknown(qtbot):
+    panel = TokenizerPanel(train=lambda kind, lang: _CharTok())
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: len(panel.chips()) > 0, timeout=5000)
+    panel.input.setText("猫坐在龙上")
+    chips = panel.chips()
+    assert [c.text for c in chips] == list("猫坐在龙上")
+    assert [c.unknown for c in chips] == [False, False, False, True, False]
+    assert chips[0].id == 2 and "龙" in panel.info.text()
+
+
+def test_tokenizer_panel_with_the_real_tokenizers(qtbot):
+    from core.tokenizer import train_tokenizer
+
+    text = "the cat sat on the mat. the dog sat on the rug. " * 50
+    panel = TokenizerPanel(train=lambda kind, lang: train_tokenizer(kind, text, 300))
+    qtbot.addWidget(panel)
+    panel.input.setText("the cat sat")
+    panel.kind.setCurrentIndex(1)  # BPE
+    qtbot.waitUntil(lambda: len(panel.chips()) > 0, timeout=10_000)
+    assert len(panel.chips()) < len("the cat sat")  # sub-words, not characters
+    panel.kind.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: len(panel.chips()) == len("the cat sat"), timeout=10_000)
+
+
+def test_training_panel_readouts(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel._on_run_started(Started("", "tiny", 1000, 100, 0.0, 50, 1000))
+    panel._on_step_logged(Step(50, 50_000, 2.5, 1e-3, 12_345, 3.2e12, 5.0, 0.5))
+    assert panel.progress.value() == 500 and "5 s" in panel.progress.format()
+    assert "50 / 100" in panel._values["step"].text()
+    assert "12.3 k" in panel._values["speed"].text() and "3.2 T" in panel._values["flops"].text()
+    assert "A100" in panel._values["a100"].text()
+    panel._on_evaluated(Eval(50, 2.4, {"coref_acc": 0.8, "coref_chance": 0.5, "neighbor_purity": 0.6}))
+    assert "0.80" in panel._values["probes"].text() and "0.50" in panel._values["probes"].text()
+
+
+def test_training_panel_forms_valid_configs_for_every_preset(qtbot):
+    from core.config import PRESETS
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    for i, name in enumerate(PRESETS):
+        panel.form.preset_combo.setCurrentIndex(i)
+        model, train = panel.configs()
+        assert model == PRESETS[name].model.validate() and train.steps == PRESETS[name].train.steps
+    panel.form.corpus.setCurrentIndex(1)
+    assert panel.configs()[1].lang == "en"
