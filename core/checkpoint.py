@@ -6,6 +6,7 @@ failure becomes one CheckpointError line."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -59,24 +60,42 @@ def save_checkpoint(
     meta: dict | None = None,
     optimizer_state: dict[str, torch.Tensor] | None = None,
 ) -> str:
-    """Write weights and JSON atomically; returns the weights path."""
+    """Write weights, optimizer state and JSON atomically; returns the weights path.
+
+    All temporary files are complete before any is moved into place, and the JSON records the weights'
+    digest, so a save interrupted between two moves is detected on load instead of mixing two runs."""
     weights_path, json_path = checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
-        k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k != "lm_head.weight"
+        k: v.detach().cpu().contiguous().clone()
+        for k, v in model.state_dict().items()
+        if k != "lm_head.weight"
     }
-    doc = {
-        "format": FORMAT,
-        "model_config": to_dict(model.cfg),
-        "train_config": to_dict(train_cfg),
-        "tokenizer": tokenizer.to_dict(),
-        "meta": meta or {},
-    }
-    _atomic(weights_path, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    if optimizer_state is not None:
-        optim_path = weights_path.with_suffix(".optim.safetensors")
-        _atomic(optim_path, lambda tmp: save_file(optimizer_state, tmp))
-    _atomic(json_path, lambda tmp: Path(tmp).write_text(json.dumps(doc, ensure_ascii=False), "utf-8"))
+    staged: list[tuple[str, Path]] = []
+    try:
+        tmp = _temp_for(weights_path)
+        staged.append((tmp, weights_path))
+        save_file(tensors, tmp, metadata={"format": FORMAT})
+        if optimizer_state is not None:
+            tmp = _temp_for(weights_path.with_suffix(".optim.safetensors"))
+            staged.append((tmp, weights_path.with_suffix(".optim.safetensors")))
+            save_file(optimizer_state, tmp)
+        doc = {
+            "format": FORMAT,
+            "weights_sha256": _sha256(staged[0][0]),
+            "model_config": to_dict(model.cfg),
+            "train_config": to_dict(train_cfg),
+            "tokenizer": tokenizer.to_dict(),
+            "meta": meta or {},
+        }
+        tmp = _temp_for(json_path)
+        staged.append((tmp, json_path))
+        Path(tmp).write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
     return str(weights_path)
 
 
@@ -106,6 +125,12 @@ def load_checkpoint(path: str | os.PathLike, with_optimizer: bool = False) -> Ch
             )
         if not torch.isfinite(tensors[key]).all():
             raise CheckpointError(f"{name}: {key} contains NaN or infinite values")
+    # Last: the specific problems above say more than a digest mismatch would.
+    digest = doc.get("weights_sha256")
+    if digest is not None and _sha256(weights_path) != digest:
+        raise CheckpointError(
+            f"{name}: weights and {json_path.name} do not belong together (an interrupted save?)"
+        )
     tensors["lm_head.weight"] = tensors["wte.weight"]
     model.load_state_dict(tensors)
     model.eval()
@@ -156,12 +181,15 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def _atomic(path: Path, write) -> None:
+def _temp_for(path: Path) -> str:
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return tmp
+
+
+def _sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

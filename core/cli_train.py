@@ -32,7 +32,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--corpus", help="a UTF-8 text file to train on instead of the built-in world")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the world corpus")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=int, help="number of optimizer steps")
+    budget.add_argument("--steps", type=_positive_int, help="number of optimizer steps")
     budget.add_argument("--seconds", type=float, help="wall-clock budget in seconds")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
@@ -51,6 +51,7 @@ def add_parsers(sub) -> None:
 
 def run_train(args: argparse.Namespace) -> dict | None:
     from core.cli import RunFailed
+    from core.corpus import file_corpus
     from core.events import Done, Failed, Step
     from core.train import Trainer
 
@@ -68,11 +69,9 @@ def run_train(args: argparse.Namespace) -> dict | None:
         train_cfg = replace(train_cfg, steps=args.steps)
     elif args.seconds is not None:
         train_cfg = replace(train_cfg, steps=0, seconds=args.seconds)
-    if corpus_path and not Path(corpus_path).is_file():
-        raise ValueError(f"corpus file not found: {corpus_path}")
-    trainer = Trainer(
-        model_cfg, train_cfg, corpus_path=corpus_path, out_dir=out, preset=args.preset, resume=resume
-    )
+    # Read a user's file here, so a bad one is bad input (exit 2), not a failed run.
+    corpus = file_corpus(corpus_path) if corpus_path else None
+    trainer = Trainer(model_cfg, train_cfg, corpus_path, out, args.preset, corpus=corpus, resume=resume)
     last_print = time.monotonic()
     for event in trainer.run():
         if isinstance(event, Failed):
@@ -105,6 +104,13 @@ def _train_human(r: dict) -> str:
         f"{r.get('attn_coref_mean', nan):.2f}   neighbour purity: {r.get('neighbor_purity', nan):.2f}\n"
         f"checkpoint: {r['checkpoint']}"
     )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def load_model(checkpoint: str | None, kind: str = "default"):

@@ -25,6 +25,7 @@ class ModelConfig:
 
     def validate(self) -> ModelConfig:
         """Bound every field before anything is allocated: absurd sizes become a clear error."""
+        _check_types(self)
         _bound("vocab_size", self.vocab_size, 2, 200_000)
         _bound("n_layer", self.n_layer, 1, 48)
         _bound("n_head", self.n_head, 1, 64)
@@ -60,6 +61,8 @@ class TrainConfig:
     threads: int = 0  # torch threads (0: leave torch's default)
 
     def validate(self) -> TrainConfig:
+        _check_types(self)
+        _bound("seed", self.seed, 0, 2**31 - 1)
         _bound("batch_size", self.batch_size, 1, 4096)
         _bound("lr", self.lr, 1e-6, 1.0)
         _bound("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0)
@@ -133,6 +136,14 @@ def from_dict(cls, data: dict):
 
 def to_dict(cfg) -> dict:
     return asdict(cfg)
+
+
+def _check_types(cfg) -> None:
+    """Integer fields must hold integers (2.5 layers is not a model); floats accept integers."""
+    for f in fields(cfg):
+        value, default = getattr(cfg, f.name), getattr(type(cfg)(), f.name)
+        if isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{f.name} must be a whole number, not {value!r}")
 
 
 def _bound(name: str, value, low, high) -> None:

@@ -323,3 +323,22 @@ def test_a_corrupt_optimizer_file_is_a_checkpoint_error_when_resuming(tmp_path, 
     assert load_checkpoint(path).meta == {}  # viewing the model does not need the optimizer
     with pytest.raises(CheckpointError, match="model.optim.safetensors"):
         load_checkpoint(path, with_optimizer=True)
+
+
+def test_weights_and_description_from_two_saves_are_never_mixed(saved, tok, make_model, monkeypatch):
+    """A crash between moving the new weights and the new JSON into place is caught on load."""
+    real_replace = os.replace
+    calls = []
+
+    def crash_after_first_move(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("power cut")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(core.checkpoint.os, "replace", crash_after_first_move)
+    with pytest.raises(OSError, match="power cut"):
+        save_checkpoint(saved, make_model(tok.vocab_size, seed=5, n_layer=2), tok, TrainConfig(), {"step": 9})
+    monkeypatch.setattr(core.checkpoint.os, "replace", real_replace)
+    assert not [p for p in saved.parent.iterdir() if p.name.endswith(".tmp")]
+    _one_line_error(saved, match="do not belong together")

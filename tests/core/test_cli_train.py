@@ -116,6 +116,8 @@ def test_inspect_without_json_prints_a_summary(tiny_run, capsys):
         ["train", "--preset", "no-such-preset"],
         ["train", "--preset", "tiny", "--steps", "-5"],
         ["train", "--preset", "tiny", "--steps", "abc"],
+        ["train", "--preset", "tiny", "--steps", "0"],
+        ["train", "--preset", "tiny", "--steps", "5", "--seed", "1000000000000000000000000000000"],
         ["train", "--preset", "tiny", "--steps", "10", "--seconds", "5"],
         ["train", "--preset", "tiny", "--seconds", "-1"],
         ["train", "--preset", "tiny", "--lang", "fr"],
@@ -162,7 +164,7 @@ def test_an_unusable_corpus_file_fails_with_one_line(content, tmp_path, capsys):
         str(tmp_path / "r"),
     ]
     code, out, err = _cli([*argv, "--json"], capsys)
-    assert code != 0 and out == ""
+    assert code == 2 and out == ""
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "corpus.txt" in err
 

@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.config import ConfigError, ModelConfig, from_dict
+from core.config import ConfigError, ModelConfig, TrainConfig, from_dict
 from core.model import GPT
 from core.tokenizer import train_tokenizer
 from core.train import causal_batch, compute_loss, masked_batch
@@ -183,6 +183,9 @@ def test_masked_loss_falls_on_a_fixed_batch(make_model):
         {"dropout": -0.1},
         {"dropout": 2.0},
         {"n_layer": True},
+        {"n_layer": 2.5},
+        {"n_head": 2.0},
+        {"block_size": 32.5},
         {"objective": "sideways"},
         {"vocab_size": 200_000, "n_embd": 4096},  # each field in range, the product is not
         {"n_layer": 48, "n_embd": 4096},
@@ -216,3 +219,10 @@ def test_any_layer_and_head_count_is_either_valid_or_a_config_error(n_layer, n_h
     else:
         with pytest.raises(ConfigError):
             cfg.validate()
+
+
+def test_train_config_wants_whole_numbers_and_a_bounded_seed():
+    for bad in ({"steps": 10.5}, {"batch_size": 8.5}, {"seed": 10**30}, {"seed": -1}):
+        with pytest.raises(ConfigError):
+            replace(TrainConfig(), **bad).validate()
+    assert replace(TrainConfig(), lr=1, seed=5).validate().seed == 5  # an int where a float goes is fine
