@@ -9,10 +9,16 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("cloze", help="rank words for the blank (＿ or _) in a sentence")
     p.add_argument("sentence", help='e.g. "猫坐在＿上"; without a blank, one is added at the end')
     p.add_argument("--checkpoint", help="checkpoint file or run folder (default: the bundled model)")
-    p.add_argument("--model", choices=("default", "cloze"), default="default",
-                   help="which bundled model when no --checkpoint: causal (default) or masked (cloze)")
-    p.add_argument("--candidates", help="comma-separated words to rank (default: the world's nouns "
-                   "plus the model's own top tokens)")
+    p.add_argument(
+        "--model",
+        choices=("default", "cloze"),
+        default="default",
+        help="which bundled model when no --checkpoint: causal (default) or masked (cloze)",
+    )
+    p.add_argument(
+        "--candidates",
+        help="comma-separated words to rank (default: the world's nouns plus the model's own top tokens)",
+    )
     p.add_argument("--top", type=int, default=10, help="how many ranked candidates to print")
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature over the scores")
     p.set_defaults(func=run_cloze, human=_cloze_human)
@@ -50,8 +56,12 @@ def run_cloze(args: argparse.Namespace) -> dict:
         "entropy": round(cloze.entropy(probs), 5),
         "n_candidates": len(scores.words),
         "candidates": [
-            {"word": scores.words[i], "prob": round(float(probs[i]), 5),
-             "logprob": round(float(scores.logprobs[i]), 4)} for i in order
+            {
+                "word": scores.words[i],
+                "prob": round(float(probs[i]), 5),
+                "logprob": round(float(scores.logprobs[i]), 4),
+            }
+            for i in order
         ],
         "dropped_tokens": scores.dropped,
         "checkpoint": ckpt.path,
@@ -59,8 +69,11 @@ def run_cloze(args: argparse.Namespace) -> dict:
 
 
 def _cloze_human(r: dict) -> str:
-    how = "masked model, blank predicted directly" if r["objective"] == "masked" else \
-        "causal model, each completed sentence scored"
+    how = (
+        "masked model, blank predicted directly"
+        if r["objective"] == "masked"
+        else "causal model, each completed sentence scored"
+    )
     lines = [f"{r['sentence']}   ({how}; probabilities over {r['n_candidates']} candidates)"]
     lines += [f"  {c['word']}\t{c['prob']:.3f}" for c in r["candidates"]]
     return "\n".join(lines)

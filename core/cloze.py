@@ -149,8 +149,12 @@ def score_blank(
     for k, value in score(model, tok, items):
         logprobs[k] = value
     keep = np.isfinite(logprobs)
-    return BlankScores(tuple(w for w, ok in zip(words, keep) if ok), logprobs[keep], dropped,
-                       model.cfg.objective)
+    return BlankScores(
+        tuple(w for w, ok in zip(words, keep, strict=True) if ok),
+        logprobs[keep],
+        dropped,
+        model.cfg.objective,
+    )
 
 
 def _by_length(items):
@@ -167,7 +171,7 @@ def _score_causal(model: GPT, tok: Tokenizer, items):
         x = torch.tensor([ids for _, ids, _ in group], dtype=torch.long)
         logp = torch.log_softmax(_forward(model, x), dim=-1)  # (B, T, V)
         token_lp = logp[:, :-1].gather(-1, x[:, 1:, None])[..., 0]  # (B, T-1)
-        for (k, _, _), row in zip(group, token_lp.sum(-1).tolist()):
+        for (k, _, _), row in zip(group, token_lp.sum(-1).tolist(), strict=True):
             yield k, row
 
 
@@ -187,7 +191,7 @@ def _score_masked(model: GPT, tok: Tokenizer, items):
                     p = span[j]
                     total[row] += float(logp[row, p, ids[p]])
                     x[row, p] = ids[p]
-        for (k, _, _), value in zip(group, total.tolist()):
+        for (k, _, _), value in zip(group, total.tolist(), strict=True):
             yield k, value
 
 

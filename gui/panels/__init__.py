@@ -28,6 +28,8 @@ PANELS: list[PanelSpec] = [
     PanelSpec("trainingDock", "训练", "Training", "gui.panels.training_panel:TrainingPanel", "left"),
     PanelSpec("lossDock", "损失曲线", "Loss", "gui.panels.loss_panel:LossPanel", "right"),
     PanelSpec("embeddingDock", "词向量", "Word vectors", "gui.panels.embedding_panel:EmbeddingPanel", "right"),
+    PanelSpec("attentionDock", "注意力", "Attention", "gui.panels.attention_panel:AttentionPanel", "right"),
+    PanelSpec("clozeDock", "完形填空", "Fill in the blank", "gui.panels.cloze_panel:ClozePanel", "right"),
     PanelSpec("tokenizerDock", "分词器", "Tokenizer", "gui.panels.tokenizer_panel:TokenizerPanel", "left"),
     PanelSpec("costDock", "算力与成本", "Compute & cost", "gui.panels.cost_panel:CostPanel", "right"),
 ]

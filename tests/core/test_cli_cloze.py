@@ -27,7 +27,9 @@ def test_cloze_ranks_candidates_with_probabilities(model, capsys):
     assert words[0] in SEAT_WORDS
     assert result["objective"] == ("masked" if model == "cloze" else "causal")
     assert all(0 <= c["prob"] <= 1 for c in result["candidates"])
-    assert [c["prob"] for c in result["candidates"]] == sorted((c["prob"] for c in result["candidates"]), reverse=True)
+    assert [c["prob"] for c in result["candidates"]] == sorted(
+        (c["prob"] for c in result["candidates"]), reverse=True
+    )
 
 
 def test_given_candidates_and_an_added_blank(capsys):
@@ -43,15 +45,18 @@ def test_human_output_lists_the_ranking(capsys):
     assert code == 0 and len(out.strip().splitlines()) == 4 and "causal" in out
 
 
-@pytest.mark.parametrize("argv", [
-    ["cloze", "--json", ""],
-    ["cloze", "--json", "＿"],
-    ["cloze", "--json", "＿坐在＿上"],
-    ["cloze", "--json", "--temperature", "0", "猫坐在＿上"],
-    ["cloze", "--json", "--candidates", ",", "猫坐在＿上"],
-    ["cloze", "--json", "--checkpoint", "/nonexistent/model.safetensors", "猫坐在＿上"],
-    ["cloze", "--json", "--model", "teacher", "猫坐在＿上"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cloze", "--json", ""],
+        ["cloze", "--json", "＿"],
+        ["cloze", "--json", "＿坐在＿上"],
+        ["cloze", "--json", "--temperature", "0", "猫坐在＿上"],
+        ["cloze", "--json", "--candidates", ",", "猫坐在＿上"],
+        ["cloze", "--json", "--checkpoint", "/nonexistent/model.safetensors", "猫坐在＿上"],
+        ["cloze", "--json", "--model", "teacher", "猫坐在＿上"],
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(argv, capsys):
     code, out, err = _run(argv, capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

@@ -1,0 +1,44 @@
+"""Token chips you can click: choosing the token whose attention the bars explain.
+
+The shared TokenChips widget paints the chips (unknown characters outlined in red, an empty BPE piece
+as a continuation chip); this adds a click and an underline on the selected chip."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+
+from gui.widgets.token_chips import TokenChips
+
+
+class ClickableChips(TokenChips):
+    clicked = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._selected: int | None = None
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def set_selected(self, index: int | None) -> None:
+        self._selected = index
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        pos = QPointF(event.position())
+        for i, rect in enumerate(self._rects):
+            if rect.contains(pos):
+                self.clicked.emit(i)
+                return
+        super().mousePressEvent(event)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._selected is None or not 0 <= self._selected < len(self._rects):
+            return
+        rect = self._rects[self._selected]
+        painter = QPainter(self)
+        painter.setPen(QPen(QColor("#e63946"), 3))
+        painter.drawLine(
+            QPointF(rect.left() + 3, rect.bottom() + 2), QPointF(rect.right() - 3, rect.bottom() + 2)
+        )
+        painter.end()
