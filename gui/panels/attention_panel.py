@@ -72,7 +72,7 @@ class AttentionPanel(QWidget):
         self.find_button = QPushButton(objectName="attentionFindHead")
         self.info = QLabel(objectName="attentionInfo", wordWrap=True)
         self.summary = QLabel(objectName="attentionSummary", wordWrap=True)
-        self.headline = QLabel(objectName="attentionHeadline", wordWrap=True)
+        self.headline = QLabel(objectName="attentionHeadline")
         self.headline.setStyleSheet("font-weight: bold")
         self.bars = ProbabilityBars(max_rows=8)
         self.bars.setObjectName("attentionBars")
@@ -80,6 +80,8 @@ class AttentionPanel(QWidget):
         self.grid = AttentionGrid()
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
+        self._grid_timer = QTimer(self, singleShot=True, interval=150)
+        self._grid_timer.timeout.connect(self._show_grid)
         self._build_layout()
         self.input.textChanged.connect(lambda _t: self._timer.start())
         self.layer.currentIndexChanged.connect(lambda _i: self._on_view_changed())
@@ -192,12 +194,16 @@ class AttentionPanel(QWidget):
         self.heatmap.set_matrix(self._tokens, matrix, self._selected)
         self.chips.set_selected(self._selected)
         if len(self._tokens):
-            report = self._reports.get(getattr(self._ckpt, "path", ""), {})
-            self.grid.set_attention(self._att, report.get("head_scores"))
-            self.grid.set_selected(layer, head)
+            self._grid_timer.start()  # the thumbnails follow when typing pauses; the heatmap at once
         self._show_bars(matrix)
         self._update_texts()
         self.render_count += 1
+
+    def _show_grid(self) -> None:
+        if len(self._tokens):
+            report = self._reports.get(getattr(self._ckpt, "path", ""), {})
+            self.grid.set_attention(self._att, report.get("head_scores"))
+            self.grid.set_selected(*self.view()[:2])
 
     def _show_bars(self, matrix: np.ndarray) -> None:
         i = self._selected
@@ -222,7 +228,8 @@ class AttentionPanel(QWidget):
             lines.append(tr(f"输入一句话，例如：{DEFAULT_TEXT}", f"Type a sentence, e.g. {DEFAULT_TEXT}"))
         lines += input_notes(*self._notes, len(self._tokens), MAX_CHARS)
         self.info.setText("\n".join(lines))
-        self.info.setVisible(bool(lines))
+        if self.info.isVisibleTo(self) != bool(lines):
+            self.info.setVisible(bool(lines))
         self.summary.setText(model_summary(self._ckpt, self._reports.get(getattr(self._ckpt, "path", ""))))
 
     def _fill_view_combos(self) -> None:

@@ -32,8 +32,10 @@ class ProbabilityBars(QWidget):
     def set_items(self, items: list[tuple[str, float]], highlight: set[str] | None = None) -> None:
         self._items = [(str(label), float(value)) for label, value in items][: self.max_rows]
         self._highlight = set(highlight or ())
-        self.setMinimumHeight(max(1, len(self._items)) * self._row_height() + 4)
-        self.updateGeometry()
+        height = max(1, len(self._items)) * self._row_height() + 4
+        if height != self.minimumHeight():  # a new layout only when the number of rows changes
+            self.setMinimumHeight(height)
+            self.updateGeometry()
         self.update()
 
     def items(self) -> list[tuple[str, float]]:

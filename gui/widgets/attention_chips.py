@@ -17,7 +17,19 @@ class ClickableChips(TokenChips):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._selected: int | None = None
+        self._version = 0  # bumped by set_chips: the cached layout is for this version
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def _relayout(self, width: int) -> int:
+        """The base class lays chips out on every paint; cache it per (chips, width, font)."""
+        key = (self._version, width, self.font().key())
+        if getattr(self, "_layout_key", None) != key:
+            self._layout_key, self._layout_height = key, super()._relayout(width)
+        return self._layout_height
+
+    def set_chips(self, chips) -> None:
+        self._version = getattr(self, "_version", 0) + 1
+        super().set_chips(chips)
 
     def set_selected(self, index: int | None) -> None:
         self._selected = index

@@ -23,6 +23,7 @@ class AttentionGrid(pg.GraphicsLayoutWidget):
         self.setObjectName("attentionGrid")
         self.setBackground("w")
         self._shape: tuple[int, int] = (0, 0)
+        self._size = -1  # tokens in the thumbnails, to re-fit only when it changes
         self._views: list[list[pg.ViewBox]] = []
         self._images: list[list[pg.ImageItem]] = []
         self._labels: list[list[pg.LabelItem]] = []
@@ -54,20 +55,25 @@ class AttentionGrid(pg.GraphicsLayoutWidget):
             self._images.append(images)
             self._labels.append(labels)
         self._shape = (n_layer, n_head)
+        self._size = -1
 
     def set_attention(self, attention: np.ndarray, scores: np.ndarray | None = None) -> None:
-        """Update thumbnails; `scores` (L, H), when known, prints each head's coreference score."""
+        """Update thumbnails; `scores` (L, H), when known, prints each head's coreference score.
+        Labels and ranges are touched only when they change: this runs on every keystroke."""
         n_layer, n_head = attention.shape[:2]
         if (n_layer, n_head) != self._shape:
             self._build(n_layer, n_head)
+        resized = attention.shape[-1] != self._size
+        self._size = attention.shape[-1]
+        has_scores = scores is not None and scores.shape == (n_layer, n_head)
         for layer in range(n_layer):
             for head in range(n_head):
                 self._images[layer][head].setImage(attention[layer, head], autoLevels=False, levels=(0, 1))
-                text = f"L{layer + 1}H{head + 1}"
-                if scores is not None and scores.shape == (n_layer, n_head):
-                    text += f" {scores[layer, head]:.2f}"
-                self._labels[layer][head].setText(text, size="8pt")
-                self._views[layer][head].autoRange(padding=0.02)
+                text = f"L{layer + 1}H{head + 1}" + (f" {scores[layer, head]:.2f}" if has_scores else "")
+                if self._labels[layer][head].text != text:
+                    self._labels[layer][head].setText(text, size="8pt")
+                if resized:
+                    self._views[layer][head].autoRange(padding=0.02)
 
     def set_selected(self, layer: int | None, head: int | None) -> None:
         """Outline the head shown in the big heatmap (a whole layer row when head is None)."""

@@ -46,8 +46,11 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
         self.plot.getAxis("left").setLabel("")
         for name in ("left", "bottom"):
             axis = self.plot.getAxis(name)
-            axis.setStyle(tickLength=0)
+            axis.setStyle(tickLength=0, autoExpandTextSpace=False)
             axis.setTextPen("k")
+        # Fixed axis sizes: new tick labels on every keystroke must not re-layout the plot.
+        self.plot.getAxis("left").setWidth(44)
+        self.plot.getAxis("bottom").setHeight(26)
         self._matrix = np.zeros((0, 0), np.float32)
         self._tokens: list[str] = []
         self.image.mouseClickEvent = self._on_image_clicked
