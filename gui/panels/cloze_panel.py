@@ -213,8 +213,11 @@ class ClozePanel(QWidget):
             )
             explain = tr(
                 f"{how}；概率在 {len(self._words)} 个候选词之间归一化。",
-                f"{how}; probabilities are normalised over {len(self._words)} candidates.",
+                f"{how[:1].upper() + how[1:]}; probabilities normalised over {len(self._words)} candidates.",
             )
+            least = np.argsort(self._probs, kind="stable")[:3]
+            explain += "\n" + tr("最不可能：", "Least likely: ")
+            explain += " · ".join(f"{self._words[i]} {self._probs[i]:.1e}" for i in least)
         elif self._mode == "next" and len(self._probs):
             explain = tr("没有空格：显示下一个词元的概率。", "No blank: the next token's probabilities.")
         else:

@@ -3,6 +3,8 @@ weights summed into words, the view menus' items, and the one-line notes about t
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from gui.i18n import tr
@@ -32,17 +34,24 @@ def compute_attention(ckpt, text: str):
 
 
 def group_words(tokens: list[str], row: np.ndarray, words: list[str]) -> list[tuple[str, float]]:
-    """Sum a row's weights over runs of tokens that spell a known word (垫+子 → 垫子), largest first."""
-    out: list[tuple[str, float]] = []
+    """Sum a row's weights over runs of tokens that spell a known word (垫+子 → 垫子), largest first.
+    A word that occurs twice (它 … 它) gets its position as a subscript, so the bars stay distinguishable."""
+    spans: list[tuple[str, int, float]] = []
     i = 0
     while i < len(tokens):
         j = next(
             (j for j in range(min(len(tokens), i + 4), i + 1, -1) if "".join(tokens[i:j]).strip() in words),
             i + 1,
         )
-        out.append(("".join(tokens[i:j]).strip() or tokens[i] or "◌", float(row[i:j].sum())))
+        spans.append(("".join(tokens[i:j]).strip() or tokens[i] or "◌", i, float(row[i:j].sum())))
         i = j
+    counts = Counter(label for label, _, _ in spans)
+    out = [(label + (_subscript(i + 1) if counts[label] > 1 else ""), w) for label, i, w in spans]
     return sorted(out, key=lambda t: -t[1])
+
+
+def _subscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def view_items(n_layer: int, n_head: int) -> tuple[list[str], list[str]]:

@@ -82,6 +82,7 @@ class ModelChoice(QComboBox):
         self._run_live = False
         for _ in KEYS:
             self.addItem("")
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.retranslate()
         self.currentIndexChanged.connect(lambda _i: self._activate())
         if context is not None:
@@ -176,8 +177,16 @@ class ModelChoice(QComboBox):
         )
 
     def _on_model_loaded(self, checkpoint) -> None:
-        self._checkpoints["opened"] = checkpoint
-        self.select("opened")
+        """A checkpoint the window published: the bundled one it loads at start-up keeps its own name."""
+        path = os.path.realpath(getattr(checkpoint, "path", "") or "")
+        key = next((k for k in ("default", "cloze") if path == os.path.realpath(bundled_path(k))), "opened")
+        run_path = self._context.session.checkpoint_path if self._context is not None else ""
+        if path and run_path and path == os.path.realpath(run_path):
+            key = "run"  # the window publishes a finished run's checkpoint too
+        self._checkpoints[key] = checkpoint
+        if path:
+            _cache[getattr(checkpoint, "path", "")] = checkpoint
+        self.select(key)
 
     def _on_run_started(self, _event) -> None:
         self._run_live = True
