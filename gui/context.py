@@ -45,6 +45,7 @@ class AppContext(QObject):
         self.settings = settings
         self.session = session or TrainingSession(parent=self)
         self._model: Any = None
+        self.session.run_finished.connect(self._on_run_finished)
 
     @property
     def current_model(self) -> Any:
@@ -69,14 +70,21 @@ class AppContext(QObject):
         workers.call_in_worker(load, self.publish_model, self.post)
 
     def bundled_model(self) -> str | None:
-        """The bundled default model's folder (or file) in resources/models, if one is installed."""
+        """The bundled default model in resources/models (`default.safetensors` first), if installed."""
         models = os.environ.get("LLM_EXPLORER_MODELS") or os.path.join(RESOURCES, "models")
         if not os.path.isdir(models):
             return None
-        for name in ["default", *sorted(os.listdir(models))]:
-            candidate = os.path.join(models, name)
-            if os.path.isdir(candidate) and os.path.isfile(os.path.join(candidate, "model.json")):
-                return candidate
-        if os.path.isfile(os.path.join(models, "model.json")):
-            return models
+        names = sorted(os.listdir(models), key=lambda n: (not n.startswith("default"), n))
+        for name in names:
+            path = os.path.join(models, name)
+            if name.endswith(".safetensors") and os.path.isfile(path[: -len(".safetensors")] + ".json"):
+                return path
+            if os.path.isfile(os.path.join(path, "model.json")):
+                return path
         return None
+
+    def _on_run_finished(self, event: Any) -> None:
+        """A finished run's checkpoint becomes the current model, so inspector panels follow training."""
+        path = getattr(event, "checkpoint_path", "")
+        if path and os.path.isfile(path):
+            self.load_checkpoint(path)

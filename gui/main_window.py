@@ -11,11 +11,9 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QWidget,
 )
 
@@ -23,6 +21,7 @@ from gui import i18n
 from gui.context import AppContext
 from gui.i18n import tr
 from gui.panels import PANELS, PanelSpec
+from gui.widgets.dock_scroll import DockScroll
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -45,6 +44,7 @@ class MainWindow(QMainWindow):
         self._specs = list(PANELS if specs is None else specs)
         self._closed = False
         self._shown_once = False
+        self._default_layout = False
         self.setDockNestingEnabled(True)
         self.setCentralWidget(None)
         self._build_menus()
@@ -72,9 +72,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a broken panel must not take the window down with it
             panel = QLabel(f"{spec.id}: {type(exc).__name__}: {exc}")
             panel.setWordWrap(True)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
-        scroll.setWidget(panel)  # a tall panel scrolls instead of forcing the window taller than the screen
-        dock.setWidget(scroll)
+        dock.setWidget(DockScroll(panel))  # a tall panel scrolls; the window never outgrows the screen
         area = AREAS.get(spec.area, AREAS["right"])
         same_area = [d for d in self.docks.values() if self.dockWidgetArea(d) == area]
         if len(same_area) == 1:
@@ -246,9 +244,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
-            left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
-            if left:
-                self.resizeDocks(left[:1], [470], Qt.Orientation.Horizontal)
+            self._default_layout = True
         state = settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
@@ -264,14 +260,15 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
+            if self._default_layout and left:  # the plots get the room; the form keeps what it needs
+                self.resizeDocks(left[:1], [480], Qt.Orientation.Horizontal)
             QTimer.singleShot(200, self._load_bundled)  # after the first paint: torch is imported in a worker
 
     def _load_bundled(self) -> None:
         bundled = self.context.bundled_model()
-        if bundled and not self._closed:
+        if bundled and not self._closed and self.context.current_model is None:
             self.context.load_checkpoint(bundled)
-            if os.path.isfile(os.path.join(bundled, "metrics.jsonl")):
-                self.context.session.open_run_folder(bundled)
 
     def closeEvent(self, event) -> None:
         """Stop the run, wait a bounded time, then save the layout."""

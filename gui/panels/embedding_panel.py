@@ -82,6 +82,7 @@ class EmbeddingPanel(QWidget):
             context.session.snapshot_ready.connect(self._on_snapshot_ready)
             context.session.evaluated.connect(self._on_evaluated)
             context.session.run_started.connect(lambda _e: self._reset_purity())
+            context.model_loaded.connect(self._on_model_loaded)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -116,6 +117,23 @@ class EmbeddingPanel(QWidget):
             chance = m.get("neighbor_chance")
             self._purity = (float(m["neighbor_purity"]), float(chance) if chance is not None else None)
             self.retranslate()
+
+    def _on_model_loaded(self, checkpoint) -> None:
+        """A checkpoint (the bundled model at start-up): its entity words' vectors, computed as in training."""
+        meta = getattr(checkpoint, "meta", {}) or {}
+        categories = meta.get("categories")
+        if not isinstance(categories, dict) or not categories:
+            return
+        try:
+            from core.probes import neighbor_purity, word_vectors
+
+            words = sorted(categories)
+            lang = meta.get("lang") or getattr(checkpoint.train_cfg, "lang", "zh")
+            vectors = word_vectors(checkpoint.model, checkpoint.tokenizer, words, lang)
+            self._purity = neighbor_purity(vectors, [categories[w] for w in words])
+        except Exception:  # noqa: BLE001 - an old or foreign checkpoint simply shows nothing here
+            return
+        self.show_vectors(words, [categories[w] for w in words], vectors, meta.get("step"))
 
     def _on_snapshot_ready(self, event: Snapshot) -> None:
         self.show_vectors(event.embedding_tokens, event.embedding_categories, event.embeddings, event.step)

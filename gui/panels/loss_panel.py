@@ -47,6 +47,9 @@ class LossPanel(QWidget):
         self.val_curve = item.plot(
             pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=5, symbolBrush=VAL_COLOR, symbolPen=None
         )
+        self.hint = pg.TextItem(color=(110, 110, 110), anchor=(0.5, 0.5))
+        self.hint.setPos(0.5, 0.5)
+        item.addItem(self.hint, ignoreBounds=True)
         for curve in (self.raw_curve, self.train_curve, self.val_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
@@ -94,6 +97,7 @@ class LossPanel(QWidget):
         self.smooth_label.setText(tr("平滑", "smoothing"))
         self.png_button.setText(tr("导出 PNG", "Export PNG"))
         self.csv_button.setText(tr("导出 CSV", "Export CSV"))
+        self.hint.setText(tr("点「训练」，损失曲线会在这里实时出现", "Click Train: the loss curves appear here, live"))
 
     # --- events: buffer only ------------------------------------------------------------------------
     def clear(self) -> None:
@@ -135,6 +139,7 @@ class LossPanel(QWidget):
     def redraw(self) -> None:
         """Push the buffers to the existing curves (views, no copies)."""
         self._dirty = False
+        self.hint.setVisible(self.train.n == 0 and self.val.n == 0)
         self.raw_curve.setData(self.train.x, self.train.y)
         self.train_curve.setData(self.train.x, self.train.smoothed)
         self.val_curve.setData(self.val.x, self.val.y)
