@@ -46,13 +46,18 @@ def cold_start(starts: int, tmp: str) -> dict:
     for i in range(starts):
         code = CHILD.format(root=ROOT, settings=os.path.join(tmp, f"cold{i}.ini"))
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+        )
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("SHOWN")), "")
         if line:
             times.append(time.perf_counter() - t0)
             torch_loaded.append(line.endswith("True"))
-    return {"cold_start_median_s": statistics.median(times) if times else None, "cold_start_all_s": times,
-            "torch_imported_before_show": any(torch_loaded)}
+    return {
+        "cold_start_median_s": statistics.median(times) if times else None,
+        "cold_start_all_s": times,
+        "torch_imported_before_show": any(torch_loaded),
+    }
 
 
 def configs(steps: int):
@@ -125,13 +130,17 @@ def in_window(steps: int, tmp: str) -> dict:
         "lateness_p50_ms": late[len(late) // 2] if late else None,
         "lateness_p99_ms": late[int(len(late) * 0.99)] if late else None,
         "lateness_max_ms": late[-1] if late else None,
-        "gui_tokens_per_s": float(done.metrics.get("tokens_per_s", "nan")) if hasattr(done, "metrics") else None,
+        "gui_tokens_per_s": float(done.metrics.get("tokens_per_s", "nan"))
+        if hasattr(done, "metrics")
+        else None,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=400, help="training steps of the `default` preset per run")
+    parser.add_argument(
+        "--steps", type=int, default=400, help="training steps of the `default` preset per run"
+    )
     parser.add_argument("--starts", type=int, default=5, help="cold starts to take the median of")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

@@ -233,7 +233,9 @@ class MainWindow(QMainWindow):
         self._state_label.setText(names.get(state, state))
 
     def _on_model_loaded(self, checkpoint) -> None:
-        name = os.path.basename(os.path.dirname(getattr(checkpoint, "path", "") or "")) or "model"
+        path = getattr(checkpoint, "path", "") or ""
+        stem = os.path.splitext(os.path.basename(path))[0]
+        name = stem if stem not in ("", "model") else os.path.basename(os.path.dirname(path)) or "model"
         self.statusBar().showMessage(tr("已加载模型 ", "Model loaded: ") + name, 5000)
 
     # --- settings and lifetime ------------------------------------------------------------------------------
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
             self._shown_once = True
             left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
             if self._default_layout and left:  # the plots get the room; the form keeps what it needs
-                self.resizeDocks(left[:1], [480], Qt.Orientation.Horizontal)
+                QTimer.singleShot(0, lambda: self.resizeDocks(left[:1], [520], Qt.Orientation.Horizontal))
             QTimer.singleShot(200, self._load_bundled)  # after the first paint: torch is imported in a worker
 
     def _load_bundled(self) -> None:

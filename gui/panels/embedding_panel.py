@@ -119,7 +119,7 @@ class EmbeddingPanel(QWidget):
             self.retranslate()
 
     def _on_model_loaded(self, checkpoint) -> None:
-        """A checkpoint (the bundled model at start-up): its entity words' vectors, computed as in training."""
+        """A checkpoint (the bundled model at start-up): its entity words' vectors, as in training."""
         meta = getattr(checkpoint, "meta", {}) or {}
         categories = meta.get("categories")
         if not isinstance(categories, dict) or not categories:

@@ -97,7 +97,9 @@ class LossPanel(QWidget):
         self.smooth_label.setText(tr("平滑", "smoothing"))
         self.png_button.setText(tr("导出 PNG", "Export PNG"))
         self.csv_button.setText(tr("导出 CSV", "Export CSV"))
-        self.hint.setText(tr("点「训练」，损失曲线会在这里实时出现", "Click Train: the loss curves appear here, live"))
+        self.hint.setText(
+            tr("点「训练」，损失曲线会在这里实时出现", "Click Train: the loss curves appear here, live")
+        )
 
     # --- events: buffer only ------------------------------------------------------------------------
     def clear(self) -> None:
@@ -166,7 +168,9 @@ class LossPanel(QWidget):
         )
         if not path:
             return False
-        rows = [(x, y, s, "") for x, y, s in zip(self.train.x, self.train.y, self.train.smoothed, strict=True)]
+        rows = [
+            (x, y, s, "") for x, y, s in zip(self.train.x, self.train.y, self.train.smoothed, strict=True)
+        ]
         rows += [(x, "", "", y) for x, y in zip(self.val.x, self.val.y, strict=True)]
         rows.sort(key=lambda r: r[0])
         with open(path, "w", newline="", encoding="utf-8") as fh:

@@ -37,6 +37,9 @@ class TrainingPanel(QWidget):
         self.session = context.session if context is not None else None
         self._total_steps = 0
         self._stopping = False
+        self._shown: dict[
+            str, object
+        ] = {}  # the last Step / Eval / end event, to re-render on a language switch
         last = context.settings.value("training/preset", "tiny") if context is not None else "tiny"
         self.form = TrainForm(str(last))
         self.message = QLabel(objectName="trainingMessage", wordWrap=True)
@@ -93,6 +96,17 @@ class TrainingPanel(QWidget):
         self.train_button.setText(tr("训练", "Train"))
         self.pause_button.setText(tr("继续", "Resume") if self._state() == "paused" else tr("暂停", "Pause"))
         self.stop_button.setText(tr("正在停止…", "Stopping…") if self._stopping else tr("停止", "Stop"))
+        for event in self._shown.values():  # read-outs written in the old language are re-written
+            self._show(event)
+
+    def _show(self, event) -> None:
+        handler = {
+            Step: self._on_step_logged,
+            Eval: self._on_evaluated,
+            Done: self._on_run_finished,
+            Failed: self._on_run_failed,
+        }[type(event)]
+        handler(event)
 
     def _state(self) -> str:
         return self.session.state if self.session is not None else "idle"
@@ -146,8 +160,10 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
         self._values["probes"].setText("–")
+        self._shown.clear()
 
     def _on_step_logged(self, event: Step) -> None:
+        self._shown["step"] = event
         p = min(1.0, max(0.0, event.progress))
         self.progress.setValue(int(1000 * p))
         eta = event.elapsed_s * (1 - p) / p if p > 0 else float("nan")
@@ -162,6 +178,7 @@ class TrainingPanel(QWidget):
         )
 
     def _on_evaluated(self, event: Eval) -> None:
+        self._shown["eval"] = event
         m = event.metrics
         chance = tr("随机", "chance")
         parts = [f"{tr('验证损失', 'val loss')} {event.val_loss:.3f}"]
@@ -174,6 +191,7 @@ class TrainingPanel(QWidget):
         self._values["probes"].setText("\n".join(parts))
 
     def _on_run_finished(self, event: Done) -> None:
+        self._shown["end"] = event
         if event.reason != "stopped":
             self.progress.setValue(1000)
         reasons = {
@@ -184,5 +202,6 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"%p% · {reasons.get(event.reason, event.reason)}")
 
     def _on_run_failed(self, event: Failed) -> None:
+        self._shown["end"] = event
         self.progress.setFormat(f"%p% · {tr('失败', 'failed')}")
         self.message.setText(tr("训练失败：", "Training failed: ") + event.message)

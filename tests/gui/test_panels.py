@@ -169,6 +169,12 @@ def test_training_panel_readouts(qtbot):
     assert "A100" in panel._values["a100"].text()
     panel._on_evaluated(Eval(50, 2.4, {"coref_acc": 0.8, "coref_chance": 0.5, "neighbor_purity": 0.6}))
     assert "0.80" in panel._values["probes"].text() and "0.50" in panel._values["probes"].text()
+    from gui import i18n
+
+    i18n.set_language("en")  # read-outs already on screen follow the language switch
+    panel.retranslate()
+    assert "loss" in panel._values["step"].text() and "coreference" in panel._values["probes"].text()
+    assert "ETA" in panel.progress.format()
 
 
 def test_training_panel_forms_valid_configs_for_every_preset(qtbot):
