@@ -5,6 +5,7 @@ fast trainer never make the window stutter."""
 from __future__ import annotations
 
 import csv
+import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
@@ -23,6 +24,9 @@ from core.events import Eval, Started, Step
 from gui.i18n import tr
 from gui.widgets.series import Series
 
+MIN_INTERVAL_MS = 33  # ~30 fps: never faster than the eye needs
+MAX_INTERVAL_MS = 500  # never slower than two updates a second
+DUTY = 0.05  # share of the GUI thread's time the loss plot may spend repainting while a run streams
 TRAIN_COLOR = (31, 119, 180)
 VAL_COLOR = (214, 39, 40)
 
@@ -35,6 +39,9 @@ class LossPanel(QWidget):
         self.setObjectName("lossPanel")
         self.train = Series()
         self.val = Series()
+        self._live = False  # a run is streaming: axes fixed and grown in jumps
+        self._x_max = self._y_max = 0.0
+        self._range_pending = False
         self._dirty = False
 
         self.plot = pg.PlotWidget(background="w")
@@ -75,7 +82,7 @@ class LossPanel(QWidget):
         self.png_button.clicked.connect(lambda: self.export_png())
         self.csv_button.clicked.connect(lambda: self.export_csv())
         self._on_smoothing_changed(self.smooth.value())
-        self._timer = QTimer(self, interval=33)
+        self._timer = QTimer(self, interval=MIN_INTERVAL_MS)
         self._timer.timeout.connect(self._redraw)
         self._timer.start()
         if context is not None:
@@ -108,7 +115,11 @@ class LossPanel(QWidget):
         self._dirty = True
 
     def _on_run_started(self, event: Started) -> None:
+        """A live run: fixed axes that grow in jumps, so the axes (costly to repaint) rarely change."""
         self.clear()
+        self._live = True
+        self._x_max = float(event.total_steps or 100)
+        self._y_max = 0.0
 
     def _on_step_logged(self, event: Step) -> None:
         self.train.append(event.step, event.loss)
@@ -121,13 +132,20 @@ class LossPanel(QWidget):
     def _on_run_loaded(self, history) -> None:
         """A run folder: replace the curves in one go."""
         self.clear()
+        self._live = False
+        self.plot.getPlotItem().enableAutoRange()
         self.train.extend([s.step for s in history.steps], [s.loss for s in history.steps])
         self.val.extend([e.step for e in history.evals], [e.val_loss for e in history.evals])
         self.redraw()
 
     # --- drawing --------------------------------------------------------------------------------------
     def _on_log_toggled(self, on: bool) -> None:
-        self.plot.getPlotItem().setLogMode(y=on)
+        item = self.plot.getPlotItem()
+        item.setLogMode(y=on)
+        if on:
+            item.enableAutoRange(y=True)
+        self._range_pending = True
+        self._dirty = True
 
     def _on_smoothing_changed(self, value: int) -> None:
         self.train.set_alpha(value / 100)
@@ -135,8 +153,14 @@ class LossPanel(QWidget):
         self._dirty = True
 
     def _redraw(self) -> None:
+        """Timer tick. A plot repaint costs ~15 ms of Python (axes, legend) that the trainer thread waits out
+        on the GIL, so the interval adapts: at most screen rate, and at most DUTY of the GUI thread's time."""
         if self._dirty and self.isVisible():
+            started = time.perf_counter()
             self.redraw()
+            self.plot.viewport().repaint()  # paint now, so the cost is measured, not deferred
+            cost_ms = (time.perf_counter() - started) * 1000
+            self._timer.setInterval(int(min(MAX_INTERVAL_MS, max(MIN_INTERVAL_MS, cost_ms / DUTY))))
 
     def redraw(self) -> None:
         """Push the buffers to the existing curves (views, no copies)."""
@@ -145,6 +169,22 @@ class LossPanel(QWidget):
         self.raw_curve.setData(self.train.x, self.train.y)
         self.train_curve.setData(self.train.x, self.train.smoothed)
         self.val_curve.setData(self.val.x, self.val.y)
+        if self._live and self.train.n:
+            self._fit_live_range()
+
+    def _fit_live_range(self) -> None:
+        x_max = max(self._x_max, float(self.train.x[-1]))
+        if x_max > self._x_max:  # a run bounded by seconds: double the axis when the curve reaches its end
+            x_max = max(x_max, 2 * self._x_max)
+        y_max = max(
+            self._y_max, float(self.train.y.max()) * 1.05, float(self.val.y.max()) * 1.05 if self.val.n else 0
+        )
+        if (x_max, y_max) != (self._x_max, self._y_max) or self._range_pending:
+            self._x_max, self._y_max, self._range_pending = x_max, y_max, False
+            item = self.plot.getPlotItem()
+            item.setXRange(0, x_max, padding=0.02)
+            if not self.log_box.isChecked():
+                item.setYRange(0, y_max, padding=0)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
