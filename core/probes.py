@@ -64,6 +64,34 @@ def _probe_inputs(model: GPT, tok: Tokenizer, probe: CorefProbe):
 
 
 @torch.no_grad()
+def _probe_forwards(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]):
+    """Yield (probe, logits at the query, attention (L, H, T, T), query, antecedent, distractor, pronoun
+    token indices) for each probe; probes of equal token length share one batched forward pass."""
+    by_length: dict[int, list] = defaultdict(list)
+    for probe in probes:
+        inputs = _probe_inputs(model, tok, probe)
+        by_length[len(inputs[0])].append((probe, inputs))
+    was_training = model.training
+    model.eval()
+    try:
+        for group in by_length.values():
+            x = torch.tensor(
+                [inputs[0] for _, inputs in group], dtype=torch.long, device=model.wte.weight.device
+            )
+            out = model(x, need_attn=True)
+            att = torch.stack(out.attentions, dim=1).cpu().numpy()  # (B, L, H, T, T)
+            for b, (probe, (_, query, ante, dist, pron)) in enumerate(group):
+                yield probe, out.logits[b, query], att[b], query, ante, dist, pron
+    finally:
+        model.train(was_training)
+
+
+def _antecedent_wins(att: np.ndarray, query: int, ante: list[int], dist: list[int]) -> np.ndarray:
+    """(L, H) attention from `query` on the antecedent's tokens minus that on the distractor's."""
+    row = att[:, :, query, :]
+    return row[:, :, ante].sum(-1) - row[:, :, dist].sum(-1)
+
+
 def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> dict[str, float | str]:
     """Behavioural and attention coreference on held-out probes.
 
@@ -80,23 +108,17 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
     pronoun_wins = np.zeros((L, H))
     pronoun_mean_wins = 0
     masked = model.cfg.objective == "masked"
-    for probe in probes:
-        ids, query, ante, dist, pron = _probe_inputs(model, tok, probe)
-        out = forward_eval(model, ids, need_attn=True)
-        logits = out.logits[0, query]
+    for probe, logits, att, query, ante, dist, pron in _probe_forwards(model, tok, probes):
         good = answer_token(tok, probe.text, probe.answer)
         bad = answer_token(tok, probe.text, probe.distractor_answer)
         top1 += int(logits.argmax().item() == good)
         pairwise += int(logits[good] > logits[bad])
-        att = torch.stack([a[0] for a in out.attentions]).cpu().numpy()  # (L, H, T, T)
         if ante and dist:
-            row = att[:, :, query, :]
-            diff = row[:, :, ante].sum(-1) - row[:, :, dist].sum(-1)  # (L, H)
+            diff = _antecedent_wins(att, query, ante, dist)
             head_wins += diff > 0
             mean_wins += diff.mean() > 0
             if masked and pron:
-                prow = att[:, :, pron[0], :]
-                pdiff = prow[:, :, ante].sum(-1) - prow[:, :, dist].sum(-1)
+                pdiff = _antecedent_wins(att, pron[0], ante, dist)
                 pronoun_wins += pdiff > 0
                 pronoun_mean_wins += pdiff.mean() > 0
     n = len(probes)
@@ -105,14 +127,14 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
         "coref_acc": top1 / n,
         "coref_pairwise": pairwise / n,
         "coref_chance": 1.0 / 2.0,  # two nouns in each probe sentence
-        "attn_coref_mean": mean_wins / n,
+        "attn_coref_mean": float(mean_wins / n),
         "attn_coref_best": float(head_wins[best] / n),
         "attn_coref_best_head": f"L{best[0] + 1}H{best[1] + 1}",
         "attn_chance": 0.5,
     }
     if masked:
         pbest = np.unravel_index(np.argmax(pronoun_wins), pronoun_wins.shape)
-        result["attn_pronoun_mean"] = pronoun_mean_wins / n
+        result["attn_pronoun_mean"] = float(pronoun_mean_wins / n)
         result["attn_pronoun_best"] = float(pronoun_wins[pbest] / n)
         result["attn_pronoun_best_head"] = f"L{pbest[0] + 1}H{pbest[1] + 1}"
     return result
@@ -120,15 +142,10 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
 
 def head_scores(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> np.ndarray:
     """(L, H) share of probes on which each head at the answer position prefers the antecedent."""
-    L, H = model.cfg.n_layer, model.cfg.n_head
-    wins = np.zeros((L, H))
-    for probe in probes:
-        ids, query, ante, dist, _ = _probe_inputs(model, tok, probe)
-        if not (ante and dist):
-            continue
-        att = torch.stack([a[0] for a in forward_eval(model, ids, need_attn=True).attentions]).cpu().numpy()
-        row = att[:, :, query, :]
-        wins += row[:, :, ante].sum(-1) > row[:, :, dist].sum(-1)
+    wins = np.zeros((model.cfg.n_layer, model.cfg.n_head))
+    for _, _, att, query, ante, dist, _ in _probe_forwards(model, tok, probes):
+        if ante and dist:
+            wins += _antecedent_wins(att, query, ante, dist) > 0
     return wins / max(1, len(probes))
 
 
