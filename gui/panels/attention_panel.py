@@ -95,7 +95,7 @@ class AttentionPanel(QWidget):
         if context is not None:
             context.session.snapshot_ready.connect(self._on_snapshot_ready)
         self.retranslate()
-        QTimer.singleShot(0, self.model_choice.start)
+        self.model_choice.start()  # deferred until after the window's first paint
 
     def _build_layout(self) -> None:
         self.layer_label, self.head_label = QLabel(), QLabel()
@@ -186,11 +186,14 @@ class AttentionPanel(QWidget):
         self._show()
 
     def _show(self) -> None:
-        from core.probes import attention_view
-
         self.head.setEnabled(self.layer.currentIndex() not in (0, self._att.shape[0] + 1))
         layer, head, rolled = self.view()
-        matrix = attention_view(self._att, layer, head, rolled) if len(self._tokens) else np.zeros((0, 0))
+        matrix = np.zeros((0, 0))
+        if len(self._tokens):
+            # core.probes imports torch: only reached once there is attention to show, never at startup
+            from core.probes import attention_view
+
+            matrix = attention_view(self._att, layer, head, rolled)
         self.heatmap.set_matrix(self._tokens, matrix, self._selected)
         self.chips.set_selected(self._selected)
         if len(self._tokens):

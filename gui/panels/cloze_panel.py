@@ -83,7 +83,7 @@ class ClozePanel(QWidget):
         if context is not None:
             context.session.evaluated.connect(self._on_evaluated)
         self.retranslate()
-        QTimer.singleShot(0, self.model_choice.start)
+        self.model_choice.start()  # deferred until after the window's first paint
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
@@ -132,9 +132,11 @@ class ClozePanel(QWidget):
         return self.results.items()
 
     def entropy(self) -> float:
-        from core.cloze import entropy
+        if not len(self._probs):
+            return 0.0
+        from core.cloze import entropy  # torch: only reached once a model has produced scores
 
-        return entropy(self._probs) if len(self._probs) else 0.0
+        return entropy(self._probs)
 
     def temperature_value(self) -> float:
         return self.temperature.value() / 10.0
@@ -153,13 +155,13 @@ class ClozePanel(QWidget):
         self._show()
 
     def _compute(self) -> None:
-        from core import cloze
-        from core.probes import next_token_probs
-
         self._words, self._logp, self._note = [], np.zeros(0), ""
         text, ckpt = self.input.text(), self._ckpt
         if ckpt is None:
             return
+        from core import cloze  # torch: a model is loaded, so it is imported already
+        from core.probes import next_token_probs
+
         lang = ckpt.meta.get("lang") if ckpt.meta.get("lang") in ("zh", "en") else "zh"
         if not text.strip(" ＿_"):
             self._note = tr(
@@ -192,11 +194,14 @@ class ClozePanel(QWidget):
             self._note += tr(" 模型不认识：", " Unknown to the model: ") + " ".join(unknown[:12])
 
     def _show(self) -> None:
-        from core.cloze import apply_temperature
-
         t = self.temperature_value()
         self.temp_label.setText(tr(f"温度 T = {t:.1f}", f"Temperature T = {t:.1f}"))
-        self._probs = apply_temperature(self._logp, t) if len(self._logp) else np.zeros(0)
+        self._probs = np.zeros(0)
+        if len(self._logp):
+            # core.cloze imports torch: only reached once a model has produced scores, never at startup
+            from core.cloze import apply_temperature
+
+            self._probs = apply_temperature(self._logp, t)
         order = np.argsort(-self._probs, kind="stable")[: self.top_k.value()] if len(self._probs) else []
         self.results.set_items(
             [(self._words[i].replace("\n", "⏎") or "◌", float(self._probs[i])) for i in order]

@@ -8,17 +8,19 @@ its snapshots and evaluations, and switch to its checkpoint when it is written a
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox
 
 from gui import workers
 from gui.i18n import tr
 
 KEYS = ("default", "cloze", "run", "opened")
+START_DELAY_MS = 250  # start() waits this long after the event loop starts (the window's first paint)
 _cache: dict[str, Any] = {}  # weights path -> core.checkpoint.Checkpoint, shared by every panel
 
 
@@ -32,9 +34,14 @@ def inference_threads():
     """Run a tiny model's forward on one intra-op thread. At these sizes threads only add barriers, and
     when a training run already keeps every core busy, OpenMP's spinning turned a 1 ms forward into
     hundreds of ms (measured). torch's setting is process-wide, so the first user saves it and the last
-    one restores it."""
-    import torch
+    one restores it.
 
+    Before torch is imported there is no model to run, so this does nothing rather than import torch on
+    the GUI thread (panels refresh while the window is built, long before a checkpoint has loaded)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
     global _threads_users, _threads_saved
     with _threads_lock:
         if _threads_users == 0:
@@ -80,6 +87,7 @@ class ModelChoice(QComboBox):
         self._context = context
         self._checkpoints: dict[str, Any] = {}
         self._run_live = False
+        self._activated = False  # a choice has been made or shown (then start() has nothing to do)
         for _ in KEYS:
             self.addItem("")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -126,10 +134,19 @@ class ModelChoice(QComboBox):
             self._activate()
 
     def start(self) -> None:
-        """Load the first choice (the bundled causal model) without blocking the window."""
-        self._activate()
+        """Load the first choice (the bundled causal model) without blocking the window: not now (panels
+        are built before the window is shown) but START_DELAY_MS after the event loop runs, i.e. after the
+        first paint. The load imports torch in a worker, yet that import holds the GIL for most of a second,
+        so started any earlier it would still delay the first shown window. Nothing happens if a model was
+        chosen or published meanwhile."""
+
+        def later() -> None:  # runs when the event loop has started; only then does the delay count
+            QTimer.singleShot(START_DELAY_MS, self, lambda: None if self._activated else self._activate())
+
+        QTimer.singleShot(0, self, later)
 
     def _activate(self) -> None:
+        self._activated = True
         key = self.key()
         if self.is_live():
             self.model_changed.emit(key, None)
