@@ -22,7 +22,7 @@ from core.config import ConfigError
 from core.events import Done, Eval, Failed, Started, Step
 from gui.i18n import tr
 from gui.widgets.fmt import a100_seconds, duration, si
-from gui.widgets.train_form import TrainForm
+from gui.widgets.train_form import FIRST_PRESET, TrainForm
 
 READOUTS = ("step", "speed", "flops", "a100", "probes")
 
@@ -40,8 +40,8 @@ class TrainingPanel(QWidget):
         self._shown: dict[
             str, object
         ] = {}  # the last Step / Eval / end event, to re-render on a language switch
-        last = context.settings.value("training/preset", "tiny") if context is not None else "tiny"
-        self.form = TrainForm(str(last))
+        last = context.settings.value("training/preset", FIRST_PRESET) if context is not None else None
+        self.form = TrainForm(str(last or FIRST_PRESET))
         self.message = QLabel(objectName="trainingMessage", wordWrap=True)
         self.message.setStyleSheet("color: #b3261e")
         self.train_button = QPushButton(objectName="trainButton")

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 from core.config import PRESETS, ConfigError, ModelConfig, TrainConfig
 from gui.i18n import tr
 
+# On first launch: the one-minute demo that visibly learns 它 → 猫 ("tiny" is quick but learns nothing).
+FIRST_PRESET = "default"
 PRESET_NOTES = {
     "tiny": ("几秒钟的小模型", "a few seconds, tiny"),
     "default": ("一分钟演示：学会 它 → 猫", "one-minute demo: learns 它 → 猫"),
@@ -53,7 +55,7 @@ class TrainForm(QWidget):
 
     preset_chosen = Signal(str)
 
-    def __init__(self, preset: str = "tiny") -> None:
+    def __init__(self, preset: str = FIRST_PRESET) -> None:
         super().__init__()
         self._corpus_file = ""
         self._labels: dict[str, QLabel] = {}

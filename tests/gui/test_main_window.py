@@ -58,7 +58,8 @@ def test_settings_round_trip_in_a_temporary_file(qtbot, tmp_path, _isolated_sett
     first.resize(720, 540)  # within the 800×800 offscreen screen: restoreGeometry clamps to it
     first.docks["embeddingDock"].close()
     combo = first.findChild(QComboBox, "presetCombo")
-    combo.setCurrentIndex(combo.findData("default"))
+    assert combo.currentData() == "default"  # first launch: the one-minute demo
+    combo.setCurrentIndex(combo.findData("tiny"))  # not the first-launch preset, so restoring it shows
     first.set_language("en")
     first.close()
     assert os.path.isfile(path)
@@ -69,7 +70,7 @@ def test_settings_round_trip_in_a_temporary_file(qtbot, tmp_path, _isolated_sett
     qtbot.waitExposed(second)
     assert (second.width(), second.height()) == (720, 540)
     assert not second.docks["embeddingDock"].isVisible() and second.docks["lossDock"].isVisible()
-    assert second.findChild(QComboBox, "presetCombo").currentData() == "default"
+    assert second.findChild(QComboBox, "presetCombo").currentData() == "tiny"
     assert second.findChild(QPushButton, "trainButton").text() == "Train"
     second.close()
     # nothing was written to the user's own settings locations
