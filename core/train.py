@@ -270,7 +270,8 @@ class Trainer:
         if not lead:
             dist.close()
             return
-        final = self._evaluate(step, val_batches, None)
+        # After a stop the user is waiting: score the periodic probe subset, not every probe.
+        final = self._evaluate(step, val_batches, EVAL_PROBES if reason == "stopped" else None)
         log.write("eval", final)
         yield final
         yield self._snapshot(step, entity_words)
