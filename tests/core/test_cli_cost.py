@@ -88,35 +88,24 @@ def test_factcheck_gives_a_verdict_for_every_claim():
         assert c["sources"] and c["computed_text"]
 
 
-def _main_cli_ready() -> bool:
-    cli = ROOT / "core" / "cli.py"
-    return cli.exists() and "core.cli_cost" in cli.read_text(encoding="utf-8")
-
-
-needs_main_cli = pytest.mark.skipif(not _main_cli_ready(), reason="core/cli.py not there yet")
-
-
 def _python_m_core(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "core", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
 
 
-@needs_main_cli
 def test_main_cli_cost_json():
     p = _python_m_core("cost", "--preset", "gpt3", "--gpu", "A100=1", "--mfu", "1", "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["years"] == pytest.approx(31.9, rel=0.01)
 
 
-@needs_main_cli
 def test_main_cli_rejects_negatives_with_exit_2_and_one_line():
     p = _python_m_core("cost", "--params", "-5", "--tokens", "1e9", "--json")
     assert p.returncode == 2
     assert p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
 
 
-@needs_main_cli
 def test_main_cli_factcheck_json():
     p = _python_m_core("factcheck", "--json")
     assert p.returncode == 0, p.stderr
