@@ -110,12 +110,11 @@ class Trainer:
     def run(self) -> Iterator[Event]:
         try:
             yield from self._run()
-        except (CorpusError, ValueError) as e:
-            yield Failed(str(e).splitlines()[0] if str(e) else e.__class__.__name__, self._last_good())
         except Exception as e:  # the consumer gets one line, never a traceback
-            yield Failed(
-                f"{e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''}", self._last_good()
-            )
+            text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            # Our own errors (bad corpus, bad config, no optimizer state) speak for themselves.
+            message = text if isinstance(e, ValueError) and text else f"{e.__class__.__name__}: {text}"
+            yield Failed(message, self._last_good())
 
     def _last_good(self) -> str:
         return str(self.checkpoint_path) if self.checkpoint_path.exists() else ""
