@@ -31,5 +31,5 @@ PANELS: list[PanelSpec] = [
     PanelSpec("attentionDock", "注意力", "Attention", "gui.panels.attention_panel:AttentionPanel", "right"),
     PanelSpec("clozeDock", "完形填空", "Fill in the blank", "gui.panels.cloze_panel:ClozePanel", "right"),
     PanelSpec("tokenizerDock", "分词器", "Tokenizer", "gui.panels.tokenizer_panel:TokenizerPanel", "left"),
-    PanelSpec("costDock", "算力与成本", "Compute & cost", "gui.panels.cost_panel:CostPanel", "right"),
+    PanelSpec("costDock", "算力与成本", "Compute and cost", "gui.panels.cost_panel:CostPanel", "right"),
 ]
