@@ -265,7 +265,9 @@ class MainWindow(QMainWindow):
             left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
             if self._default_layout and left:  # the plots get the room; the form keeps what it needs
                 QTimer.singleShot(0, lambda: self.resizeDocks(left[:1], [520], Qt.Orientation.Horizontal))
-            QTimer.singleShot(200, self._load_bundled)  # after the first paint: torch is imported in a worker
+            # After the first paint: torch is imported in a worker, yet the import holds the GIL, so the delay
+            # only starts counting once the event loop runs (a slow first paint must not swallow it).
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(200, self, self._load_bundled))
 
     def _load_bundled(self) -> None:
         bundled = self.context.bundled_model()

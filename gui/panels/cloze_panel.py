@@ -150,8 +150,11 @@ class ClozePanel(QWidget):
     # --- computing -----------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Score the blank (or the next token) for the input text; cheap enough for the GUI thread."""
-        with inference_threads():
-            self._compute()
+        if self._ckpt is None:
+            self._compute()  # nothing to run: clears the scores, and needs no torch
+        else:
+            with inference_threads():
+                self._compute()
         self._show()
 
     def _compute(self) -> None:
@@ -182,9 +185,7 @@ class ClozePanel(QWidget):
                         f"Longer than the context: {scores.dropped} tokens left out.",
                     )
         else:
-            probs = next_token_probs(
-                ckpt.model, ckpt.tokenizer, text[-8 * ckpt.model_cfg.block_size :]
-            ).numpy()
+            probs = next_token_probs(ckpt.model, ckpt.tokenizer, text[-8 * ckpt.model_cfg.block_size :]).numpy()
             probs[:2] = 0  # <unk>, [MASK]
             vocab = [ckpt.tokenizer.decode([i]) for i in range(len(probs))]
             self._mode, self._words = "next", vocab

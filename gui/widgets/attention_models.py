@@ -37,11 +37,13 @@ def inference_threads():
     one restores it.
 
     Before torch is imported there is no model to run, so this does nothing rather than import torch on
-    the GUI thread (panels refresh while the window is built, long before a checkpoint has loaded)."""
-    torch = sys.modules.get("torch")
-    if torch is None:
+    the GUI thread (panels refresh while the window is built, long before a checkpoint has loaded). Once
+    it is in sys.modules, `import torch` also waits for a worker still importing it (never half a module)."""
+    if "torch" not in sys.modules:
         yield
         return
+    import torch
+
     global _threads_users, _threads_saved
     with _threads_lock:
         if _threads_users == 0:
