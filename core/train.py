@@ -21,7 +21,7 @@ from core import probes
 from core.checkpoint import Checkpoint, save_checkpoint
 from core.config import ModelConfig, TrainConfig
 from core.corpus import Corpus, CorpusError, file_corpus, world_corpus
-from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step
+from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step, read_metrics  # noqa: F401 (re-export)
 from core.flops import model_flops_per_token
 from core.model import GPT
 from core.tokenizer import Tokenizer, train_tokenizer
@@ -140,8 +140,7 @@ class Trainer:
         block = self.model_cfg.block_size
         if len(train_ids) < block + 2 or len(val_ids) < block + 2:
             raise CorpusError(
-                f"the text is too short for a context of {block} tokens: "
-                "use a longer text or a shorter context"
+                f"the text is too short for a context of {block} tokens: use a longer text or a shorter context"
             )
         if tc.threads:
             torch.set_num_threads(tc.threads)
@@ -152,9 +151,7 @@ class Trainer:
         if self.resume:
             self.model.load_state_dict(self.resume.model.state_dict())
             if not self.resume.optimizer_state:
-                raise ValueError(
-                    "this checkpoint has no optimizer state, so the run cannot be resumed exactly"
-                )
+                raise ValueError("this checkpoint has no optimizer state, so the run cannot be resumed exactly")
             self.optimizer.load_state_dict(unflatten_optimizer(self.resume.optimizer_state, self.optimizer))
         return train_ids.to(self.dist.device), val_ids.to(self.dist.device)
 
@@ -350,9 +347,7 @@ class Trainer:
         model.eval()
         val_loss = float(np.mean([compute_loss(model, x, y).item() for x, y in val_batches]))
         metrics: dict = {"val_loss": val_loss}
-        chosen = (
-            corpus.probes if n_probes is None else corpus.probes[:: max(1, len(corpus.probes) // n_probes)]
-        )
+        chosen = corpus.probes if n_probes is None else corpus.probes[:: max(1, len(corpus.probes) // n_probes)]
         metrics.update(probes.coref_metrics(model, tok, chosen))
         if corpus.categories:
             words = sorted(corpus.categories)
@@ -366,9 +361,7 @@ class Trainer:
     @torch.no_grad()
     def _snapshot(self, step: int, words: list[str]) -> Snapshot:
         model, tok, corpus = self.model, self.tokenizer, self.corpus
-        vectors = (
-            probes.word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
-        )
+        vectors = probes.word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
         text = corpus.showcase.text if corpus.showcase else corpus.val_text[: self.model_cfg.block_size]
         shown, attention, _ = probes.attention_for(model, tok, text)
         return Snapshot(
@@ -509,18 +502,3 @@ class _MetricsLog:
         record = {"type": kind, **{k: v for k, v in asdict(event).items() if not isinstance(v, np.ndarray)}}
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def read_metrics(run_dir: str | os.PathLike) -> list[dict]:
-    """Parse a run folder's metrics.jsonl, skipping lines that are not JSON objects."""
-    path = Path(run_dir) / "metrics.jsonl"
-    records = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and "type" in record:
-                records.append(record)
-    return records

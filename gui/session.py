@@ -5,7 +5,6 @@ run folders (metrics.jsonl written by the GUI, the CLI or torchrun) and replays 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -13,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from core.events import Done, Eval, Failed, Snapshot, Started, Step, metrics_records
 from gui import workers
 
 TrainerFactory = Callable[..., Any]
@@ -69,23 +68,21 @@ def read_run_folder(path: str) -> RunHistory:
     if not os.path.isfile(metrics):
         raise RunFolderError(f"no metrics.jsonl in {run_dir}")
     history = RunHistory(run_dir=run_dir)
-    with open(metrics, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                event = _event_from_json(json.loads(line))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                history.skipped_lines += 1
-                continue
-            if isinstance(event, Started):
-                history.started = event
-            elif isinstance(event, Step):
-                history.steps.append(event)
-            elif isinstance(event, Eval):
-                history.evals.append(event)
-            else:
-                history.end = event
+    for record in metrics_records(metrics):
+        try:
+            event = _event_from_json(record) if record is not None else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            event = None
+        if event is None:
+            history.skipped_lines += 1
+        elif isinstance(event, Started):
+            history.started = event
+        elif isinstance(event, Step):
+            history.steps.append(event)
+        elif isinstance(event, Eval):
+            history.evals.append(event)
+        else:
+            history.end = event
     if not history.steps and not history.evals:
         raise RunFolderError(f"metrics.jsonl in {run_dir} has no training steps")
     return history
