@@ -3,7 +3,7 @@
     QT_QPA_PLATFORM=offscreen python benchmarks/ui_latency.py [--steps 400] [--starts 5] [--json]
 
 1. Event-loop lateness: a 10 ms QTimer samples how late the GUI thread is while the `default` preset trains
-   in the window (goal: p99 <= 16 ms, one frame at 60 Hz; max <= 50 ms).
+   in the window, started once the bundled model is on screen (goal: p99 <= 16 ms, one frame at 60 Hz; max <= 50 ms).
 2. Cold start to the first shown window, median of `--starts` fresh processes (goal <= 1.5 s).
 3. Training tokens/s with the GUI streaming events vs the same run headless (goal >= 0.95x).
 Settings and runs go to a temporary folder."""
@@ -116,6 +116,12 @@ def in_window(steps: int, tmp: str) -> dict:
     session.step_logged.connect(on_step)
     session.run_finished.connect(on_done)
     session.run_failed.connect(on_done)
+    # Start as a user would: once the window has shown the bundled model (its load imports torch in a
+    # worker, and the panels then compute on it). Waits at most 30 s.
+    ready = QEventLoop()
+    window.context.model_loaded.connect(lambda _ckpt: QTimer.singleShot(1000, ready.quit))
+    QTimer.singleShot(30_000, ready.quit)
+    ready.exec()
     model, train = configs(steps)
     loop = QEventLoop()  # the real event loop: a polling loop here would itself compete for the GIL
     session.state_changed.connect(lambda s: s == "idle" and loop.quit())

@@ -10,6 +10,7 @@ and wait for all of them with a bound."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -54,7 +55,12 @@ class EventWorker(QObject):
             if stop_now:
                 engine.stop()
             events: Iterator = engine.run()
-            for event in events:
+            for n, event in enumerate(events):
+                if n == 0:
+                    # A full garbage collection walks every object (torch, Qt wrappers, plots): 40-130 ms
+                    # here, with the GIL held, so the window froze whenever one ran during a run. What exists
+                    # once the engine is set up lives as long as the run; frozen, collections skip it.
+                    gc.freeze()
                 self.event_emitted.emit(event)
                 if not self._resume.is_set():  # pause: simply do not ask for the next event
                     self.holding = True
@@ -119,9 +125,7 @@ class CallWorker(QObject):
 class _Relay(QObject):
     """Lives on the GUI thread so that plain callables connected through it run there, not in the worker."""
 
-    def __init__(
-        self, on_result: Callable[[Any], None] | None, on_error: Callable[[str], None] | None
-    ) -> None:
+    def __init__(self, on_result: Callable[[Any], None] | None, on_error: Callable[[str], None] | None) -> None:
         super().__init__()
         self._on_result = on_result
         self._on_error = on_error

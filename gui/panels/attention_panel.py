@@ -33,6 +33,7 @@ from gui.widgets.attention_grid import AttentionGrid
 from gui.widgets.attention_heatmap import AttentionHeatmap
 from gui.widgets.attention_models import ModelChoice
 from gui.widgets.attention_summary import coref_report, model_summary
+from gui.widgets.throttle import WhenVisible
 from gui.widgets.token_chips import Chip
 
 DEFAULT_TEXT = "猫坐在垫子上，它很舒服。它是"
@@ -61,6 +62,7 @@ class AttentionPanel(QWidget):
         self._notes: tuple[int, list[str], bool] = (0, [], False)  # dropped tokens, unknown chars, capped
         self._forward_ms = 0.0
         self.render_count = 0
+        self._follow_snapshot = WhenVisible(self, self._show_snapshot)
         self.model_choice = ModelChoice(context)
         self.model_choice.setObjectName("attentionModel")
         self.input = QLineEdit(
@@ -282,6 +284,13 @@ class AttentionPanel(QWidget):
         self.refresh()
 
     def _on_snapshot_ready(self, snap: Snapshot) -> None:
+        self._follow_snapshot(snap)  # held while the panel is hidden: a tab behind others costs nothing
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._follow_snapshot.shown()
+
+    def _show_snapshot(self, snap: Snapshot) -> None:
         att = snap.attention
         if not self.model_choice.is_live() or att.ndim != 4 or att.shape[-1] != len(snap.probe_tokens):
             return

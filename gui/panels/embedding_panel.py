@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.events import Eval, Snapshot
 from gui.i18n import tr
+from gui.widgets.scatter_labels import ScatterLabels
+from gui.widgets.throttle import WhenVisible
 
 PALETTE = [
     (31, 119, 180),
@@ -65,13 +67,16 @@ class EmbeddingPanel(QWidget):
         self._coords = np.zeros((0, 2))
         self._purity: tuple[float, float | None] | None = None
         self._step = None
+        self._brushes: list = []
+        self._show_snapshot = WhenVisible(self, self.show_vectors)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("embeddingPlot")
         self.plot.getPlotItem().hideAxis("left")
         self.plot.getPlotItem().hideAxis("bottom")
         self.scatter = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=0.5))
         self.plot.addItem(self.scatter)
-        self._labels: list[pg.TextItem] = []
+        self.labels = ScatterLabels()
+        self.plot.addItem(self.labels)
         self.info = QLabel(objectName="embeddingInfo", wordWrap=True)
         self.legend = QLabel(objectName="embeddingLegend", wordWrap=True)
         layout = QVBoxLayout(self)
@@ -136,7 +141,11 @@ class EmbeddingPanel(QWidget):
         self.show_vectors(words, [categories[w] for w in words], vectors, meta.get("step"))
 
     def _on_snapshot_ready(self, event: Snapshot) -> None:
-        self.show_vectors(event.embedding_tokens, event.embedding_categories, event.embeddings, event.step)
+        self._show_snapshot(event.embedding_tokens, event.embedding_categories, event.embeddings, event.step)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._show_snapshot.shown()
 
     def show_vectors(self, tokens, categories, vectors, step: int | None = None) -> None:
         vectors = np.asarray(vectors)
@@ -144,24 +153,24 @@ class EmbeddingPanel(QWidget):
             return
         same = tuple(tokens) == self._tokens
         self._coords = pca_2d(vectors, self._coords if same else None)
-        self._tokens, self._step = tuple(tokens), step
-        self._categories = tuple(categories) if len(categories) == len(tokens) else ("",) * len(tokens)
-        kinds = sorted(set(self._categories))
-        brushes = [pg.mkBrush(*PALETTE[kinds.index(c) % len(PALETTE)]) for c in self._categories]
-        self.scatter.setData(pos=self._coords, brush=brushes)
-        while len(self._labels) < len(self._tokens):  # grow the label pool; never re-create
-            label = pg.TextItem(color=(40, 40, 40), anchor=(0, 1))
-            self.plot.addItem(label)
-            self._labels.append(label)
-        for i, label in enumerate(self._labels):
-            if i < len(self._tokens):
-                label.setText(self._tokens[i].strip())
-                label.setPos(*self._coords[i])
-                label.setVisible(True)
-            else:
-                label.setVisible(False)
-        self.plot.getPlotItem().autoRange(padding=0.12)
+        self._step = step
+        categories = tuple(categories) if len(categories) == len(tokens) else ("",) * len(tokens)
+        if not same or categories != self._categories:  # words and colours change only with the corpus
+            self._tokens, self._categories = tuple(tokens), categories
+            kinds = sorted(set(categories))
+            self._brushes = [pg.mkBrush(*PALETTE[kinds.index(c) % len(PALETTE)]) for c in categories]
+        self.scatter.setData(pos=self._coords, brush=self._brushes)
+        self.labels.set_labels([t.strip() for t in self._tokens], self._coords)
+        self._fit_range()
         self.retranslate()
+
+    def _fit_range(self) -> None:
+        """The points' box plus 12 % (labels hang to the right): cheaper than asking every item's bounds."""
+        (x0, y0), (x1, y1) = self._coords.min(axis=0), self._coords.max(axis=0)
+        pad_x, pad_y = 0.12 * max(x1 - x0, 1e-9), 0.12 * max(y1 - y0, 1e-9)
+        self.plot.getPlotItem().setRange(
+            xRange=(x0 - pad_x, x1 + 2 * pad_x), yRange=(y0 - pad_y, y1 + 2 * pad_y), padding=0
+        )
 
     def _update_legend(self) -> None:
         kinds = sorted(set(self._categories))

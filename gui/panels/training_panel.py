@@ -22,6 +22,7 @@ from core.config import ConfigError
 from core.events import Done, Eval, Failed, Started, Step
 from gui.i18n import tr
 from gui.widgets.fmt import a100_seconds, duration, si
+from gui.widgets.throttle import Throttled
 from gui.widgets.train_form import FIRST_PRESET, TrainForm
 
 READOUTS = ("step", "speed", "flops", "a100", "probes")
@@ -37,6 +38,7 @@ class TrainingPanel(QWidget):
         self.session = context.session if context is not None else None
         self._total_steps = 0
         self._stopping = False
+        self._show_step = Throttled(self, 100, self._render_step)
         self._shown: dict[
             str, object
         ] = {}  # the last Step / Eval / end event, to re-render on a language switch
@@ -101,7 +103,7 @@ class TrainingPanel(QWidget):
 
     def _show(self, event) -> None:
         handler = {
-            Step: self._on_step_logged,
+            Step: self._render_step,
             Eval: self._on_evaluated,
             Done: self._on_run_finished,
             Failed: self._on_run_failed,
@@ -163,6 +165,9 @@ class TrainingPanel(QWidget):
         self._shown.clear()
 
     def _on_step_logged(self, event: Step) -> None:
+        self._show_step(event)  # at most ~10 times a second: each label change costs a re-layout
+
+    def _render_step(self, event: Step) -> None:
         self._shown["step"] = event
         p = min(1.0, max(0.0, event.progress))
         self.progress.setValue(int(1000 * p))
@@ -191,6 +196,7 @@ class TrainingPanel(QWidget):
         self._values["probes"].setText("\n".join(parts))
 
     def _on_run_finished(self, event: Done) -> None:
+        self._show_step.flush()
         self._shown["end"] = event
         if event.reason != "stopped":
             self.progress.setValue(1000)
@@ -202,6 +208,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"%p% · {reasons.get(event.reason, event.reason)}")
 
     def _on_run_failed(self, event: Failed) -> None:
+        self._show_step.flush()
         self._shown["end"] = event
         self.progress.setFormat(f"%p% · {tr('失败', 'failed')}")
         self.message.setText(tr("训练失败：", "Training failed: ") + event.message)

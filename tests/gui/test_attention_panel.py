@@ -154,6 +154,19 @@ def test_follows_a_training_run_through_its_snapshots(panel, context):
     assert np.allclose(panel.attention_matrix(), att.mean(axis=(0, 1)))
     assert "50" in panel.info.text()
 
+    # Hidden behind another tab, the panel holds the latest snapshot and draws it when shown again.
+    panel.hide()
+    context.session.snapshot_ready.emit(
+        Snapshot(100, (), (), np.zeros((0, 0)), "狗坐在床上", ("狗", "坐", "在", "床", "上"), att[..., :1, :1])
+    )
+    assert panel.tokens() == ["猫", "坐", "在"]
+    att5 = np.full((2, 4, 5, 5), 0.2, np.float32)
+    context.session.snapshot_ready.emit(
+        Snapshot(150, (), (), np.zeros((0, 0)), "狗坐在床上", ("狗", "坐", "在", "床", "上"), att5)
+    )
+    panel.show()
+    assert panel.tokens() == ["狗", "坐", "在", "床", "上"] and "150" in panel.info.text()
+
 
 @pytest.fixture
 def zh_bpe_checkpoint(causal):

@@ -93,19 +93,15 @@ def test_embedding_panel_shows_snapshot_points_and_purity(qtbot):
     qtbot.addWidget(panel)
     tokens = ("猫", "狗", "垫子", "椅子", "苹果")
     vectors = np.random.default_rng(2).normal(size=(5, 8)).astype(np.float32)
-    panel._on_snapshot_ready(
-        Snapshot(
-            10,
-            tokens,
-            ("animal", "animal", "seat", "seat", "food"),
-            vectors,
-            "",
-            (),
-            np.zeros((1, 1, 1, 1), np.float32),
-        )
+    snapshot = Snapshot(
+        10, tokens, ("animal", "animal", "seat", "seat", "food"), vectors, "", (), np.zeros((1, 1, 1, 1))
     )
+    panel._on_snapshot_ready(snapshot)
+    assert panel.points() == {}  # hidden (a tab behind another): held, not drawn
+    panel.show()
     points = panel.points()
     assert set(points) == set(tokens) and all(len(p) == 2 for p in points.values())
+    assert panel.labels.labels() == points  # every word is written beside its point
     xs, ys = panel.scatter.getData()
     assert len(xs) == 5
     panel._on_evaluated(Eval(10, 2.0, {"neighbor_purity": 0.62, "neighbor_chance": 0.2}))
