@@ -1,6 +1,6 @@
 """Loss panel: training and validation loss, live. Curves are created once; events only append to numpy
-buffers and mark the plot dirty; a ~30 fps timer redraws when dirty and visible, so 100 000 points or a
-fast trainer never make the window stutter."""
+buffers and mark the plot dirty, which arms a one-shot timer (at most ~30 fps, less when a repaint is
+costly); it redraws when visible, so 100 000 points or a fast trainer never make the window stutter."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from gui.widgets.series import Series
 
 MIN_INTERVAL_MS = 33  # ~30 fps: never faster than the eye needs
 MAX_INTERVAL_MS = 500  # never slower than two updates a second
-DUTY = 0.05  # share of the GUI thread's time the loss plot may spend repainting while a run streams
+DUTY = 0.025  # share of the GUI thread's time the loss plot may spend repainting while a run streams
 TRAIN_COLOR = (31, 119, 180)
 VAL_COLOR = (214, 39, 40)
 
@@ -84,10 +84,9 @@ class LossPanel(QWidget):
         self.smooth.valueChanged.connect(self._on_smoothing_changed)
         self.png_button.clicked.connect(lambda: self.export_png())
         self.csv_button.clicked.connect(lambda: self.export_csv())
-        self._on_smoothing_changed(self.smooth.value())
-        self._timer = QTimer(self, interval=MIN_INTERVAL_MS)
+        self._timer = QTimer(self, interval=MIN_INTERVAL_MS, singleShot=True)  # armed by new data only
         self._timer.timeout.connect(self._redraw)
-        self._timer.start()
+        self._on_smoothing_changed(self.smooth.value())
         if context is not None:
             session = context.session
             session.run_started.connect(self._on_run_started)
@@ -115,7 +114,7 @@ class LossPanel(QWidget):
     def clear(self) -> None:
         self.train.clear()
         self.val.clear()
-        self._dirty = True
+        self._mark_dirty()
 
     def _on_run_started(self, event: Started) -> None:
         """A live run: fixed axes that grow in jumps, so the axes (costly to repaint) rarely change."""
@@ -126,11 +125,11 @@ class LossPanel(QWidget):
 
     def _on_step_logged(self, event: Step) -> None:
         self.train.append(event.step, event.loss)
-        self._dirty = True
+        self._mark_dirty()
 
     def _on_evaluated(self, event: Eval) -> None:
         self.val.append(event.step, event.val_loss)
-        self._dirty = True
+        self._mark_dirty()
 
     def _on_run_loaded(self, history) -> None:
         """A run folder: replace the curves in one go."""
@@ -148,12 +147,17 @@ class LossPanel(QWidget):
         if on:
             item.enableAutoRange(y=True)
         self._range_pending = True
-        self._dirty = True
+        self._mark_dirty()
 
     def _on_smoothing_changed(self, value: int) -> None:
         self.train.set_alpha(value / 100)
         self.smooth.setToolTip(f"EMA {value / 100:.2f}")
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
         self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
 
     def _redraw(self) -> None:
         """Timer tick. A plot repaint costs ~6 ms of the GUI thread that the trainer thread may wait out
@@ -191,7 +195,7 @@ class LossPanel(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self._dirty = True
+        self._mark_dirty()
 
     # --- export ---------------------------------------------------------------------------------------
     def export_png(self, path: str | None = None) -> bool:

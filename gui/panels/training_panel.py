@@ -38,7 +38,7 @@ class TrainingPanel(QWidget):
         self.session = context.session if context is not None else None
         self._total_steps = 0
         self._stopping = False
-        self._show_step = Throttled(self, 100, self._render_step)
+        self._show_step = Throttled(self, 250, self._render_step)
         self._shown: dict[
             str, object
         ] = {}  # the last Step / Eval / end event, to re-render on a language switch
@@ -165,7 +165,7 @@ class TrainingPanel(QWidget):
         self._shown.clear()
 
     def _on_step_logged(self, event: Step) -> None:
-        self._show_step(event)  # at most ~10 times a second: each label change costs a re-layout
+        self._show_step(event)  # at most 4 times a second: each change repaints the bar and re-lays out labels
 
     def _render_step(self, event: Step) -> None:
         self._shown["step"] = event
