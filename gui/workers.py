@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 _live: list[tuple[QThread, QObject, QObject | None]] = []
 
@@ -125,20 +126,30 @@ class CallWorker(QObject):
 class _Relay(QObject):
     """Lives on the GUI thread so that plain callables connected through it run there, not in the worker."""
 
-    def __init__(self, on_result: Callable[[Any], None] | None, on_error: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        on_result: Callable[[Any], None] | None,
+        on_error: Callable[[str], None] | None,
+        owner: QObject | None = None,
+    ) -> None:
         super().__init__()
         self._on_result = on_result
         self._on_error = on_error
+        self._owner = owner
         self.delivered = False  # set once the worker's last signal has reached the GUI thread
+
+    def _owner_gone(self) -> bool:
+        """The widget the callbacks belong to was deleted (its window closed) while the work ran."""
+        return self._owner is not None and not shiboken6.isValid(self._owner)
 
     @Slot(object)
     def result(self, value: Any) -> None:
-        if self._on_result is not None:
+        if self._on_result is not None and not self._owner_gone():
             self._on_result(value)
 
     @Slot(str)
     def error(self, message: str) -> None:
-        if self._on_error is not None:
+        if self._on_error is not None and not self._owner_gone():
             self._on_error(message)
 
     @Slot()
@@ -184,10 +195,12 @@ def call_in_worker(
     fn: Callable[[], Any],
     on_result: Callable[[Any], None] | None = None,
     on_error: Callable[[str], None] | None = None,
+    owner: QObject | None = None,
 ) -> CallWorker:
-    """Run `fn()` in a thread; the callbacks run later on the GUI thread."""
+    """Run `fn()` in a thread; the callbacks run later on the GUI thread, unless `owner` (the widget they
+    update) has been deleted by then."""
     worker = CallWorker(fn)
-    relay = _Relay(on_result, on_error)
+    relay = _Relay(on_result, on_error, owner)
     worker.succeeded.connect(relay.result)
     worker.crashed.connect(relay.error)
     worker.ended.connect(relay.done)  # queued after the result, from the same thread: arrives after it
@@ -210,3 +223,13 @@ def stop_all(timeout_s: float = 3.0) -> bool:
         remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
         entry[0].wait(remaining_ms)
     return not live_threads()
+
+
+STARTUP_DELAY_MS = 250  # background work a panel wants at launch waits this long after the first paint
+
+
+def after_startup(receiver: QObject, fn: Callable[[], None], delay_ms: int = STARTUP_DELAY_MS) -> None:
+    """Call `fn` on the GUI thread `delay_ms` after the event loop has started, i.e. after the window's first
+    paint. Panels are built before the window is shown; a worker started then (a tokenizer to train, torch
+    to import) holds the GIL much of the time and made building the rest of the window ~4x slower."""
+    QTimer.singleShot(0, receiver, lambda: QTimer.singleShot(delay_ms, receiver, fn))

@@ -312,7 +312,7 @@ class AttentionPanel(QWidget):
         self.find_button.setEnabled(False)
         self._set_note(tr("正在留出句上给每个头打分…", "Scoring every head on held-out sentences…"))
         work = partial(coref_report, ckpt, self._lang())
-        workers.call_in_worker(work, lambda r: self._on_report(ckpt, r), self._on_report_failed)
+        workers.call_in_worker(work, lambda r: self._on_report(ckpt, r), self._on_report_failed, owner=self)
 
     def _on_report(self, ckpt, report: dict) -> None:
         self._reports[ckpt.path] = report

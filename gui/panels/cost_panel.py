@@ -308,6 +308,7 @@ class CostPanel(QWidget):
             F.measure_matmul_flops,
             self._on_peak_measured,
             lambda _msg: self.your_run.measure_button.setEnabled(True),
+            owner=self,
         )
 
     def _on_peak_measured(self, flops_per_s: float) -> None:

@@ -48,6 +48,7 @@ class TokenizerPanel(QWidget):
         self.context = context
         self._train = train
         self._cache: dict[tuple[str, str], object] = {}
+        self._started = False  # no tokenizer is trained before the window's first paint
         self._pending: set[tuple[str, str]] = set()
         self._error = ""
         self.input = QLineEdit(DEFAULT_TEXT, objectName="tokenizerInput")
@@ -75,6 +76,11 @@ class TokenizerPanel(QWidget):
             if context.current_model is not None:
                 self._on_model_loaded(context.current_model)
         self.retranslate()
+        workers.after_startup(self, self._start)
+
+    def _start(self) -> None:
+        self._started = True
+        self.refresh()
 
     def retranslate(self) -> None:
         self.kind.setItemText(0, tr("按字", "char"))
@@ -104,12 +110,13 @@ class TokenizerPanel(QWidget):
         key = self._key()
         if key in self._cache:
             return self._cache[key]
-        if key not in self._pending:
+        if key not in self._pending and self._started:
             self._pending.add(key)
             workers.call_in_worker(
                 lambda: self._train(*key),
                 lambda tok, key=key: self._on_trained(key, tok),
                 lambda msg, key=key: self._on_failed(key, msg),
+                owner=self,
             )
         return None
 

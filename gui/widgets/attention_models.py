@@ -13,14 +13,13 @@ import threading
 from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox
 
 from gui import workers
 from gui.i18n import tr
 
 KEYS = ("default", "cloze", "run", "opened")
-START_DELAY_MS = 250  # start() waits this long after the event loop starts (the window's first paint)
 _cache: dict[str, Any] = {}  # weights path -> core.checkpoint.Checkpoint, shared by every panel
 
 
@@ -136,16 +135,10 @@ class ModelChoice(QComboBox):
             self._activate()
 
     def start(self) -> None:
-        """Load the first choice (the bundled causal model) without blocking the window: not now (panels
-        are built before the window is shown) but START_DELAY_MS after the event loop runs, i.e. after the
-        first paint. The load imports torch in a worker, yet that import holds the GIL for most of a second,
-        so started any earlier it would still delay the first shown window. Nothing happens if a model was
-        chosen or published meanwhile."""
-
-        def later() -> None:  # runs when the event loop has started; only then does the delay count
-            QTimer.singleShot(START_DELAY_MS, self, lambda: None if self._activated else self._activate())
-
-        QTimer.singleShot(0, self, later)
+        """Load the first choice (the bundled causal model) without blocking the window: after its first
+        paint (the load imports torch in a worker, which holds the GIL for most of a second). Nothing happens
+        if a model was chosen or published meanwhile."""
+        workers.after_startup(self, lambda: None if self._activated else self._activate())
 
     def _activate(self) -> None:
         self._activated = True
@@ -192,7 +185,7 @@ class ModelChoice(QComboBox):
             return
         self.status_posted.emit(tr("正在加载模型…", "Loading the model…"))
         workers.call_in_worker(
-            lambda: _load(path), lambda ck: self.set_checkpoint(key, ck), self.status_posted.emit
+            lambda: _load(path), lambda ck: self.set_checkpoint(key, ck), self.status_posted.emit, owner=self
         )
 
     def _on_model_loaded(self, checkpoint) -> None:

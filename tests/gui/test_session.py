@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
@@ -167,3 +168,26 @@ def test_open_run_folder_shows_its_curves(window, qtbot, tmp_path):
     (tmp_path / "nothing").mkdir()
     window.open_run_folder(str(tmp_path / "nothing"))
     qtbot.waitUntil(lambda: "metrics.jsonl" in window.statusBar().currentMessage(), timeout=3000)
+
+
+def test_a_worker_result_for_a_deleted_widget_is_dropped(qtbot):
+    """A window closed while its tokenizer trained: the result must not reach the deleted panel."""
+    import threading
+
+    from PySide6.QtWidgets import QWidget
+
+    from gui import workers
+
+    owner, other = QWidget(), QWidget()
+    release = threading.Event()
+    seen = []
+    workers.call_in_worker(lambda: release.wait(5) and "late", seen.append, owner=owner)
+    workers.call_in_worker(lambda: "kept", seen.append, owner=other)
+    qtbot.waitUntil(lambda: seen == ["kept"], timeout=5000)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(owner), timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: not workers.live_threads(), timeout=5000)
+    qtbot.wait(50)
+    assert seen == ["kept"]
+    other.deleteLater()
