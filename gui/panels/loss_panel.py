@@ -27,7 +27,11 @@ from gui.widgets.series import Series
 
 MIN_INTERVAL_MS = 33  # ~30 fps: never faster than the eye needs
 MAX_INTERVAL_MS = 500  # never slower than two updates a second
-DUTY = 0.025  # share of the GUI thread's time the loss plot may spend repainting while a run streams
+# Share of a core the loss plot may spend repainting. Every millisecond the GUI thread runs is one that a
+# training thread loses on a 2-core machine, and the training threads wait for each other: at 2.5 % the
+# run went 0.88-0.93x as fast as headless, at 1 % 0.98x (benchmarks/ui_latency.py). A repaint costs 5-7 ms,
+# so while a run streams the curve is redrawn about twice a second.
+DUTY = 0.01
 TRAIN_COLOR = (31, 119, 180)
 VAL_COLOR = (214, 39, 40)
 
@@ -160,8 +164,8 @@ class LossPanel(QWidget):
             self._timer.start()
 
     def _redraw(self) -> None:
-        """Timer tick. A plot repaint costs ~6 ms of the GUI thread that the trainer thread may wait out
-        on the GIL, so the interval adapts: at most screen rate, and at most DUTY of the GUI thread's time."""
+        """Timer tick: redraw, then space the next one so repainting takes at most DUTY of the GUI thread's
+        time (never faster than screen rate, never slower than MAX_INTERVAL_MS)."""
         if self._dirty and self.isVisible():
             started = time.perf_counter()
             self.redraw()
