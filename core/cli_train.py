@@ -57,7 +57,7 @@ def run_train(args: argparse.Namespace) -> dict | None:
 
     preset = PRESETS[args.preset]
     model_cfg, resume, corpus_path, out = preset.model, None, args.corpus, args.out
-    train_cfg = replace(preset.train, lang=args.lang, seed=args.seed, threads=args.threads)
+    train_cfg = replace(preset.train_for(args.lang), seed=args.seed, threads=args.threads)
     if args.resume:
         from core.checkpoint import load_checkpoint
 

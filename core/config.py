@@ -90,6 +90,11 @@ class Preset:
     name: str
     model: ModelConfig
     train: TrainConfig
+    english: tuple[tuple[str, object], ...] = ()  # TrainConfig fields that differ on the English world
+
+    def train_for(self, lang: str) -> TrainConfig:
+        """The training config for the world corpus in `lang` (zh or en)."""
+        return replace(self.train, lang=lang, **(dict(self.english) if lang == "en" else {}))
 
 
 PRESETS: dict[str, Preset] = {
@@ -100,7 +105,10 @@ PRESETS: dict[str, Preset] = {
         TrainConfig(batch_size=32, steps=60, warmup_steps=5, eval_every=20, snapshot_every=20),
     ),
     # The 60-second demo: learns 它 → 猫 on 2 CPU cores.
-    "default": Preset("default", ModelConfig(), TrainConfig()),
+    # English copies the antecedent within a minute only with a higher rate held longer: at 1,250 steps
+    # top-1 0.70 at 2e-3 but 1.00 at 4e-3 decaying to 40 % (measured, held-out probes). Chinese keeps 2e-3:
+    # at 4e-3 its attention to the antecedent fell from 0.93 to 0.72 of probes.
+    "default": Preset("default", ModelConfig(), TrainConfig(), english=(("lr", 4e-3), ("min_lr_ratio", 0.4))),
     # The article's 完形填空: bidirectional, trained to fill masked tokens.
     "cloze": Preset(
         "cloze",

@@ -108,7 +108,9 @@ INANIMATE = (
 )  # fmt: skip
 
 # Coreference sentences up to the answer. {a} animal, {s} seat, {m} measure word, {p} predicate,
-# {it} the pronoun whose span the probe reports.
+# {it} the pronoun whose span the probe reports. The token just before the answer must precede nothing
+# else, as 是 after 它 nearly does: with "it is the cat" (' the' precedes every noun) the `default` preset
+# copied the animal on 0.36 of held-out probes after 1,250 steps, with "it is that cat" on 1.00 (seed 0).
 COREF_TEMPLATES = {
     "zh": (
         ("{a}坐在{s}上，{it}{p}。它是", "{a}睡在{s}上，{it}{p}。它是", "{a}躺在{s}上，{it}{p}。它是"),
@@ -120,14 +122,14 @@ COREF_TEMPLATES = {
     ),
     "en": (
         (
-            "the {a} sat on the {s}, {it} {p}. it is the",
-            "the {a} slept on the {s}, {it} {p}. it is the",
-            "the {a} lay on the {s}, {it} {p}. it is the",
+            "the {a} sat on the {s}, {it} {p}. it is that",
+            "the {a} slept on the {s}, {it} {p}. it is that",
+            "the {a} lay on the {s}, {it} {p}. it is that",
         ),
         (
-            "on the {s} sat the {a}, {it} {p}. it is the",
-            "on the {s} slept the {a}, {it} {p}. it is the",
-            "on the {s} lay the {a}, {it} {p}. it is the",
+            "on the {s} sat the {a}, {it} {p}. it is that",
+            "on the {s} slept the {a}, {it} {p}. it is that",
+            "on the {s} lay the {a}, {it} {p}. it is that",
         ),
     ),
 }
@@ -282,16 +284,24 @@ def _fact(w: _World, rng: random.Random) -> str:
     return f"{w.animals[a]}看着{thing}。" if zh else f"the {w.animals[a]} looks at the {thing}."
 
 
+# Share of lines that are (coreference units, sitting sentences, "people can sit on …"); the rest are facts.
+# English gets more coreference lines: with the Chinese mix the `default` preset copied the antecedent on
+# 0.66 of held-out English probes after 1,250 steps (about a minute here), with this one on 0.99-1.00 in
+# two of three seeds (measured; the Chinese model is at 0.99 by step 500 with its mix).
+LINE_MIX = {"zh": (0.40, 0.12, 0.03), "en": (0.70, 0.06, 0.015)}
+
+
 def _sentence(w: _World, rng: random.Random, allowed: list[tuple[int, int]]) -> str:
-    """One line of text: a coreference unit (40 %), a sitting sentence (15 %) or a fact."""
+    """One line of text: a coreference unit, a sitting sentence or a fact, in the shares of LINE_MIX."""
+    coref, sit, people = LINE_MIX[w.lang]
     r = rng.random()
-    if r < 0.55:
+    if r < coref + sit + people:
         a, s = rng.choice(allowed)
-        if r < 0.40:
+        if r < coref:
             animate = rng.random() < 0.5
             p = _probe(w, a, s, animate, rng.randrange(2), rng.randrange(3), rng.randrange(len(ANIMATE)))
             return p.text + p.answer + END[w.lang]
-        if r < 0.52:
+        if r < coref + sit:
             return _fill(rng.choice(SIT_TEMPLATES[w.lang]), a=w.animals[a], s=w.seats[s])[0]
         seat = w.seats[s]
         return f"人可以坐在{seat}上。" if w.lang == "zh" else f"people can sit on the {seat}."

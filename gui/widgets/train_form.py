@@ -154,7 +154,7 @@ class TrainForm(QWidget):
         self.heads.setValue(m.n_head)
         self.width.setValue(m.n_embd)
         self.context_len.setValue(m.block_size)
-        self.lr.setValue(t.lr)
+        self.lr.setValue(preset.train_for(self._lang()).lr)
         self.budget_kind.setCurrentIndex(0 if t.steps else 1)
         self.steps.setValue(t.steps or 600)
         self.seconds.setValue(t.seconds)
@@ -166,9 +166,16 @@ class TrainForm(QWidget):
         self.steps.setVisible(self.budget_kind.currentIndex() == 0)
         self.seconds.setVisible(self.budget_kind.currentIndex() == 1)
 
+    def _lang(self) -> str:
+        return "en" if self.corpus.currentIndex() == 1 else "zh"
+
     def _on_corpus_chosen(self, index: int) -> None:
         if index == 2 and not self._corpus_file:
             self.choose_corpus_file()
+        # The preset's rate for this language, unless the user typed one of their own.
+        preset = PRESETS[self.preset()]
+        if self.lr.value() in {preset.train_for(lang).lr for lang in ("zh", "en")}:
+            self.lr.setValue(preset.train_for(self._lang()).lr)
 
     def choose_corpus_file(self, path: str | None = None) -> None:
         if not path:
@@ -206,11 +213,10 @@ class TrainForm(QWidget):
         )
         by_steps = self.budget_kind.currentIndex() == 0
         train = dataclasses.replace(
-            preset.train,
+            preset.train_for(self._lang()),
             lr=self.lr.value(),
             steps=self.steps.value() if by_steps else 0,
             seconds=preset.train.seconds if by_steps else self.seconds.value(),
             seed=self.seed.value(),
-            lang="en" if self.corpus.currentIndex() == 1 else "zh",
         )
         return model.validate(), train.validate()

@@ -11,6 +11,7 @@ import pytest
 
 from core.corpus import (
     CATEGORY_NAMES,
+    LINE_MIX,
     MAX_FILE_BYTES,
     Corpus,
     CorpusError,
@@ -91,7 +92,7 @@ def test_showcase_is_held_out(lang):
         assert c.showcase_inanimate.text == "猫坐在垫子上，它很软。它是"
         assert c.showcase_inanimate.answer == "垫子"
     else:
-        assert c.showcase.text == "the cat sat on the mat, it was comfortable. it is the"
+        assert c.showcase.text == "the cat sat on the mat, it was comfortable. it is that"
         assert (c.showcase.answer, c.showcase_inanimate.answer) == (" cat", " mat")
 
 
@@ -119,14 +120,14 @@ def test_spans_point_at_the_words(lang):
         assert p.text[slice(*p.distractor_span)] == p.distractor_answer.strip()
         kind = c.categories[p.answer.strip()]
         assert kind == ("animal" if p.antecedent_is_animal else "seat")
-        assert p.text.endswith("它是" if lang == "zh" else "it is the")
+        assert p.text.endswith("它是" if lang == "zh" else "it is that")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_probe_answer_is_a_training_answer_elsewhere(lang):
     c = world(lang)
     end = "。" if lang == "zh" else "."
-    tail = "它是" if lang == "zh" else "it is the"
+    tail = "它是" if lang == "zh" else "it is that"
     for p in c.probes:
         assert f"{tail}{p.answer}{end}" in c.train_text
         assert f"{tail}{p.distractor_answer}{end}" in c.train_text
@@ -250,3 +251,12 @@ def test_corpus_is_frozen():
     with pytest.raises(AttributeError):
         c.lang = "en"  # type: ignore[misc]
     assert replace(c, lang="en").lang == "en"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_line_mix_follows_the_languages_shares(lang):
+    """English carries more coreference units (it learns to copy the antecedent more slowly)."""
+    lines = world_corpus(lang, 0, 100_000).train_text.splitlines()
+    answer = "。它是" if lang == "zh" else ". it is that "
+    share = sum(answer in line for line in lines) / len(lines)
+    assert abs(share - LINE_MIX[lang][0]) < 0.03

@@ -184,3 +184,22 @@ def test_training_panel_forms_valid_configs_for_every_preset(qtbot):
         assert model == PRESETS[name].model.validate() and train.steps == PRESETS[name].train.steps
     panel.form.corpus.setCurrentIndex(1)
     assert panel.configs()[1].lang == "en"
+
+
+def test_training_form_follows_the_presets_english_rate_but_keeps_a_typed_one(qtbot):
+    from core.config import PRESETS
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    form = panel.form
+    form.preset_combo.setCurrentIndex(form.preset_combo.findData("default"))
+    zh, en = PRESETS["default"].train_for("zh"), PRESETS["default"].train_for("en")
+    assert zh.lr != en.lr  # the English world has its own rate: the test means something
+    form.corpus.setCurrentIndex(1)
+    train = panel.configs()[1]
+    assert (train.lang, train.lr, train.min_lr_ratio) == ("en", en.lr, en.min_lr_ratio)
+    form.corpus.setCurrentIndex(0)
+    assert panel.configs()[1].lr == zh.lr
+    form.lr.setValue(0.0123)  # the user's own choice survives a change of language
+    form.corpus.setCurrentIndex(1)
+    assert panel.configs()[1].lr == 0.0123
