@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 _live: list[tuple[QThread, QObject, QObject | None]] = []
 
@@ -59,8 +59,8 @@ class EventWorker(QObject):
             for n, event in enumerate(events):
                 if n == 0:
                     # A full garbage collection walks every object (torch, Qt wrappers, plots): 40-130 ms
-                    # here, with the GIL held, so the window froze whenever one ran during a run. What exists
-                    # once the engine is set up lives as long as the run; frozen, collections skip it.
+                    # measured here, with the GIL held, so the window stalls that long. What exists once the
+                    # engine is set up lives as long as the run; frozen, collections skip it until the end.
                     gc.freeze()
                 self.event_emitted.emit(event)
                 if not self._resume.is_set():  # pause: simply do not ask for the next event
@@ -169,16 +169,42 @@ class _Reaper(QObject):
             if entry[0].isFinished() and getattr(entry[2], "delivered", True):
                 entry[0].wait()
                 _live.remove(entry)
+                if isinstance(entry[1], EventWorker):
+                    gc.unfreeze()  # a run is over: its objects may be collected again (on this thread)
+
+
+class _GuiThreadGc(QObject):
+    """Automatic garbage collection is off; this collects on the GUI thread instead, by the same thresholds.
+    A collection run from a worker thread can free Qt objects (a closed window's widgets) there, and PySide
+    then deadlocks in their destructors: seen here as a training test that hung in an import."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self._timer = QTimer(self, interval=250)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+
+    @Slot()
+    def collect(self) -> None:
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
 
 
 _reaper: _Reaper | None = None
+_collector: _GuiThreadGc | None = None
 
 
 def start(worker: QObject, keep: QObject | None = None) -> QThread:
     """Move `worker` (with `run` and `ended`) onto a new QThread, start it, and keep both alive until done."""
-    global _reaper
+    global _reaper, _collector
     if _reaper is None:
         _reaper = _Reaper()
+    if _collector is None:  # before the first worker exists, so no collection ever runs in one
+        _collector = _GuiThreadGc(QCoreApplication.instance())
     thread = QThread()
     thread.setObjectName(type(worker).__name__)
     worker.moveToThread(thread)

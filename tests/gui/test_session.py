@@ -191,3 +191,27 @@ def test_a_worker_result_for_a_deleted_widget_is_dropped(qtbot):
     qtbot.wait(50)
     assert seen == ["kept"]
     other.deleteLater()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
+    """Once a worker exists, automatic collection is off (it could free Qt objects in a worker thread,
+    where PySide deadlocks) and the GUI thread collects cycles instead."""
+    import gc
+    import weakref
+
+    from gui import workers
+
+    workers.call_in_worker(lambda: None)
+    qtbot.waitUntil(lambda: not workers.live_threads(), timeout=5000)
+    assert not gc.isenabled()
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle: only the collector can free it
+    gone = weakref.ref(a)
+    del a, b
+    keep = [Node() for _ in range(gc.get_threshold()[0] + 1)]  # past generation 0's threshold
+    qtbot.waitUntil(lambda: gone() is None, timeout=5000)
+    del keep
