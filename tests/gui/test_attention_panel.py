@@ -11,21 +11,10 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from core.cli_train import BUNDLED_DIR, load_model
+from core.cli_train import BUNDLED_DIR
 from core.events import Snapshot, Started
 from core.probes import held_out_probes, span_tokens
-from gui.context import AppContext, make_settings
 from gui.panels.attention_panel import MAX_CHARS, AttentionPanel
-
-
-@pytest.fixture(scope="module")
-def causal():
-    return load_model(None, "default")
-
-
-@pytest.fixture
-def context(tmp_path):
-    return AppContext(make_settings(str(tmp_path / "s.ini")))
 
 
 @pytest.fixture

@@ -9,28 +9,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.cli_train import load_model
 from core.corpus import SEATS
 from core.events import Eval, Started
-from gui.context import AppContext, make_settings
 from gui.panels.cloze_panel import MAX_CHARS, ClozePanel, prob_colour
 
 SEAT_WORDS = {s[0] for s in SEATS}
-
-
-@pytest.fixture(scope="module")
-def causal():
-    return load_model(None, "default")
-
-
-@pytest.fixture(scope="module")
-def masked():
-    return load_model(None, "cloze")
-
-
-@pytest.fixture
-def context(tmp_path):
-    return AppContext(make_settings(str(tmp_path / "s.ini")))
 
 
 @pytest.fixture
