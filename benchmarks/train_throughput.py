@@ -1,13 +1,19 @@
 """Training throughput: tokens/s and achieved GFLOP/s of the `default` preset and a reference config,
-SDPA path vs explicit-attention path, measured alternately in one run, next to this CPU's fp32 matmul
-peak measured in the same run. These machines' speed swings minute to minute: compare ratios.
+SDPA path vs explicit-attention path, measured alternately in one run, next to two peaks measured in the
+same run: a large fp32 matmul (the best a BLAS library does here) and a hand-written FMA loop (what the
+CPU's arithmetic units can do at all; needs a C compiler and AVX2). These machines' speed swings minute to
+minute: compare ratios.
 
     python3 benchmarks/train_throughput.py [--rounds 3] [--steps 15]"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +45,22 @@ def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
     return best
 
 
+def fma_peak(iterations: int = 100_000_000) -> float | None:
+    """fp32 GFLOP/s of fma_peak.c on every core, or None where it cannot be built (no compiler or AVX2)."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return None
+    source = Path(__file__).with_name("fma_peak.c")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = os.path.join(tmp, "fma_peak")
+        try:
+            subprocess.run([compiler, "-O2", "-mavx2", "-mfma", "-pthread", str(source), "-o", binary], check=True)
+            out = subprocess.run([binary, str(os.cpu_count() or 1), str(iterations)], capture_output=True, text=True)
+            return float(out.stdout)
+        except (OSError, subprocess.CalledProcessError, ValueError):
+            return None
+
+
 def measure(cfg: ModelConfig, batch: int, sdpa: bool, steps: int) -> float:
     """Seconds per training step (median), the trainer's own loss, optimizer and clipping included."""
     torch.manual_seed(0)
@@ -67,21 +89,25 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     rows: dict[tuple[str, str], list[float]] = {}
-    peaks = []
+    peaks, fma_peaks = [], []
     for _ in range(args.rounds):  # alternate everything, so a slow minute hits every variant alike
         peaks.append(matmul_peak())
+        fma_peaks.append(fma_peak())
         for name, (cfg, batch) in CONFIGS.items():
             for path in ("sdpa", "explicit"):
                 rows.setdefault((name, path), []).append(measure(cfg, batch, path == "sdpa", args.steps))
     peak = max(peaks)
+    fma = max((p for p in fma_peaks if p is not None), default=None)
     print(f"fp32 matmul peak (2048², best of run): {peak:.0f} GFLOP/s")
-    print(f"{'config':10} {'path':9} {'ms/step':>8} {'tokens/s':>9} {'GFLOP/s':>8} {'of peak':>8}")
+    print(f"fp32 FMA peak, {os.cpu_count()} cores (fma_peak.c, best of run): " + (f"{fma:.0f} GFLOP/s" if fma else "n/a"))
+    print(f"{'config':10} {'path':9} {'ms/step':>8} {'tokens/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'of FMA':>7}")
     for (name, path), times in rows.items():
         cfg, batch = CONFIGS[name]
         dt = min(times)
         tokens = batch * cfg.block_size
         gflops = tokens * model_flops_per_token(cfg, attention="full") / dt / 1e9
-        print(f"{name:10} {path:9} {dt * 1000:8.1f} {tokens / dt:9.0f} {gflops:8.1f} {gflops / peak:8.1%}")
+        of_fma = f"{gflops / fma:7.1%}" if fma else "    n/a"
+        print(f"{name:10} {path:9} {dt * 1000:8.1f} {tokens / dt:9.0f} {gflops:8.1f} {gflops / peak:9.1%} {of_fma}")
 
 
 if __name__ == "__main__":
