@@ -21,7 +21,7 @@ from core import probes
 from core.checkpoint import Checkpoint, save_checkpoint
 from core.config import ModelConfig, TrainConfig
 from core.corpus import Corpus, CorpusError, file_corpus, world_corpus
-from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step, read_metrics  # noqa: F401 (re-export)
+from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step
 from core.flops import model_flops_per_token
 from core.model import GPT
 from core.tokenizer import Tokenizer, train_tokenizer

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import i18n
+from gui import i18n, workers
 from gui.context import AppContext
 from gui.i18n import tr
 from gui.panels import PANELS, PanelSpec
@@ -265,9 +265,7 @@ class MainWindow(QMainWindow):
             left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
             if self._default_layout and left:  # the plots get the room; the form keeps what it needs
                 QTimer.singleShot(0, lambda: self.resizeDocks(left[:1], [520], Qt.Orientation.Horizontal))
-            # After the first paint: torch is imported in a worker, yet the import holds the GIL, so the delay
-            # only starts counting once the event loop runs (a slow first paint must not swallow it).
-            QTimer.singleShot(0, self, lambda: QTimer.singleShot(200, self, self._load_bundled))
+            workers.after_startup(self, self._load_bundled, delay_ms=200)  # torch is imported in a worker
 
     def _load_bundled(self) -> None:
         bundled = self.context.bundled_model()

@@ -9,22 +9,11 @@ import numpy as np
 import pytest
 
 from core import cloze
-from core.cli_train import load_model
 from core.corpus import OBJECTS, SEATS
 from core.tokenizer import train_tokenizer
 
 SEAT_WORDS = {s[0] for s in SEATS}
 OBJECT_WORDS = {o[0] for o in OBJECTS}
-
-
-@pytest.fixture(scope="module")
-def causal():
-    return load_model(None, "default")
-
-
-@pytest.fixture(scope="module")
-def masked():
-    return load_model(None, "cloze")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import numpy as np
 import core.train as train
 from core.checkpoint import load_checkpoint
 from core.config import PRESETS
-from core.events import Done, Failed, Step
+from core.events import Done, Failed, Step, read_metrics
 
 
 def _losses(trainer, stop_at=None):
@@ -76,5 +76,5 @@ def test_torchrun_two_ranks_stay_in_step_and_learn(tmp_path):
     assert result["max_rank_param_diff"] == 0.0
     assert result["tokens"] == 30 * 2 * 32 * 32  # steps × ranks × batch × context
     assert result["val_loss"] < result["baseline_val_loss"] - 0.3
-    records = train.read_metrics(tmp_path)
+    records = read_metrics(tmp_path)
     assert records[0]["type"] == "started" and records[-1]["type"] == "done"

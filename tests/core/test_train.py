@@ -15,9 +15,9 @@ import torch
 import core.train
 from core.checkpoint import load_checkpoint
 from core.config import ConfigError, TrainConfig
-from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from core.events import Done, Eval, Failed, Snapshot, Started, Step, read_metrics
 from core.flops import model_flops_per_token
-from core.train import Trainer, lr_at, read_metrics
+from core.train import Trainer, lr_at
 
 
 @pytest.fixture

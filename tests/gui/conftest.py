@@ -124,22 +124,6 @@ class FakeTrainer:
         yield Done("finished", {"steps": self.total}, "")
 
 
-@pytest.fixture(scope="session")
-def causal():
-    """The bundled causal model, loaded once for every panel test that inspects it."""
-    from core.cli_train import load_model
-
-    return load_model(None, "default")
-
-
-@pytest.fixture(scope="session")
-def masked():
-    """The bundled fill-in-the-blank (masked) model."""
-    from core.cli_train import load_model
-
-    return load_model(None, "cloze")
-
-
 @pytest.fixture
 def context(tmp_path):
     """A fresh AppContext with its settings in tmp_path."""
