@@ -255,8 +255,11 @@ def test_corpus_is_frozen():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_line_mix_follows_the_languages_shares(lang):
-    """English carries more coreference units (it learns to copy the antecedent more slowly)."""
+    """English carries more coreference units and single-noun lines (it learns to copy more slowly)."""
     lines = world_corpus(lang, 0, 100_000).train_text.splitlines()
-    answer = "。它是" if lang == "zh" else ". it is that "
-    share = sum(answer in line for line in lines) / len(lines)
-    assert abs(share - LINE_MIX[lang][0]) < 0.03
+    answer, comma = ("。它是", "，") if lang == "zh" else (". it is that ", ",")
+    single_share, coref_share = LINE_MIX[lang][:2]
+    coref = sum(answer in line and comma in line for line in lines) / len(lines)
+    single = sum(answer in line and comma not in line for line in lines) / len(lines)
+    assert abs(coref - coref_share) < 0.03
+    assert abs(single - single_share) < 0.03
