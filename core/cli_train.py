@@ -19,6 +19,8 @@ REPORTED = (
     "flops",
     "coref_acc",
     "attn_coref_mean",
+    "attn_coref_mean_animal",
+    "attn_coref_mean_seat",
     "attn_coref_best",
     "attn_coref_best_head",
     "neighbor_purity",
@@ -94,14 +96,17 @@ def run_train(args: argparse.Namespace) -> dict | None:
 
 
 def _train_human(r: dict) -> str:
-    nan = float("nan")
+    def score(key: str) -> str:  # probe scores are None for a user's own text: it has no probes
+        return "n/a" if r.get(key) is None else f"{r[key]:.2f}"
+
     return (
         f"{r['steps']} steps, {r['tokens']:,} tokens in {r['elapsed_s']:.1f} s "
         f"({r['tokens_per_s']:,.0f} tokens/s)\n"
         f"loss: train {r['train_loss']:.3f}, validation {r['val_loss']:.3f} "
         f"(unigram entropy {r['unigram_entropy']:.3f})\n"
-        f"coreference top-1: {r.get('coref_acc', nan):.2f}   attention (mean of heads): "
-        f"{r.get('attn_coref_mean', nan):.2f}   neighbour purity: {r.get('neighbor_purity', nan):.2f}\n"
+        f"coreference top-1: {score('coref_acc')}   attention (mean of heads): "
+        f"{score('attn_coref_mean')} (animal sentences {score('attn_coref_mean_animal')}, "
+        f"seat sentences {score('attn_coref_mean_seat')})   neighbour purity: {score('neighbor_purity')}\n"
         f"checkpoint: {r['checkpoint']}"
     )
 

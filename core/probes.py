@@ -98,13 +98,18 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
     coref_acc: the antecedent is the single most likely token at the answer position (…它是 → 猫).
     coref_pairwise: P(antecedent) > P(distractor) — weaker: knowing categories alone passes it.
     attn_coref_*: share of probes where attention from the answer position weighs the antecedent's
-    tokens above the distractor's; for the masked model also from the pronoun itself."""
+    tokens above the distractor's; for the masked model also from the pronoun itself.
+    attn_coref_mean_animal / _seat: the mean-of-heads score on the probes whose antecedent is the animal
+    (很舒服) / the seat (很软). Heads that look for one category of noun whatever the predicate says
+    score near 1 on one kind and near 0 on the other, which the overall share (≈ 0.5) alone hides."""
     if not probes:
         return {}
     L, H = model.cfg.n_layer, model.cfg.n_head
     top1 = pairwise = 0
     head_wins = np.zeros((L, H))
     mean_wins = 0
+    kind_wins = {True: 0, False: 0}  # antecedent is the animal / the seat
+    kind_n = {True: 0, False: 0}
     pronoun_wins = np.zeros((L, H))
     pronoun_mean_wins = 0
     masked = model.cfg.objective == "masked"
@@ -117,6 +122,8 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
             diff = _antecedent_wins(att, query, ante, dist)
             head_wins += diff > 0
             mean_wins += diff.mean() > 0
+            kind_wins[probe.antecedent_is_animal] += diff.mean() > 0
+            kind_n[probe.antecedent_is_animal] += 1
             if masked and pron:
                 pdiff = _antecedent_wins(att, pron[0], ante, dist)
                 pronoun_wins += pdiff > 0
@@ -132,6 +139,9 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
         "attn_coref_best_head": f"L{best[0] + 1}H{best[1] + 1}",
         "attn_chance": 0.5,
     }
+    for animal, name in ((True, "animal"), (False, "seat")):
+        if kind_n[animal]:
+            result[f"attn_coref_mean_{name}"] = float(kind_wins[animal] / kind_n[animal])
     if masked:
         pbest = np.unravel_index(np.argmax(pronoun_wins), pronoun_wins.shape)
         result["attn_pronoun_mean"] = float(pronoun_mean_wins / n)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from gui.i18n import tr
 
 LEARNED_MARGIN = 0.10  # a score must beat the untrained baseline by this much to count as learned
+LOPSIDED = 0.40  # animal-vs-seat gap in the attention score that means "by category, not by meaning"
 
 
 def _pair(m: dict, key: str) -> tuple[float, float] | None:
@@ -49,6 +50,9 @@ def summary_line(metrics: dict, objective: str) -> str:
             f"best head {head} {best[0]:.2f} (untrained best {best[1]:.2f})",
         )
     ]
+    by_kind = _by_kind_part(metrics)
+    if by_kind:
+        parts.append(by_kind)
     acc = _pair(metrics, "coref_acc")
     if acc is not None:
         parts.append(
@@ -74,6 +78,28 @@ def summary_line(metrics: dict, objective: str) -> str:
             )
         )
     return tr("。", ". ").join(parts) + tr("。", ".")
+
+
+def _by_kind_part(metrics: dict) -> str:
+    """The mean-of-heads score split by what 它 refers to. A model whose heads fetch one kind of noun
+    whatever the predicate says (an untrained one too, by position) scores high on one kind and low on the
+    other: say so in words."""
+    animal, seat = _pair(metrics, "attn_coref_mean_animal"), _pair(metrics, "attn_coref_mean_seat")
+    if animal is None or seat is None:
+        return ""
+    text = tr(
+        f"按句子分：它指动物 {animal[0]:.2f}（未训练 {animal[1]:.2f}），"
+        f"它指坐具 {seat[0]:.2f}（未训练 {seat[1]:.2f}）",
+        f"By sentence: when 它 is the animal {animal[0]:.2f} (untrained {animal[1]:.2f}), "
+        f"when it is the seat {seat[0]:.2f} (untrained {seat[1]:.2f})",
+    )
+    if abs(animal[0] - seat[0]) >= LOPSIDED:
+        text += tr(
+            "——无论谓语说什么，注意力都偏向同一种名词，而不是“很舒服 / 很软”所指的那个",
+            " — attention favours the same kind of noun whatever the predicate says,"
+            " not the one 很舒服 / 很软 points to",
+        )
+    return text
 
 
 def report_line(report: dict) -> str:

@@ -178,3 +178,14 @@ def test_the_real_entry_point_exits_2_with_one_line(tmp_path):
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "steps" in proc.stderr
+
+
+def test_a_run_on_a_users_text_prints_its_summary_without_probe_scores(tmp_path, capsys):
+    """A user's own text has no probes: the summary says n/a instead of failing to format None."""
+    corpus = tmp_path / "notes.txt"
+    corpus.write_text("今天天气很好，我们去公园散步。" * 200, encoding="utf-8")
+    argv = ["train", "--preset", "tiny", "--steps", "3", "--corpus", str(corpus), "--out", str(tmp_path / "r")]
+    code, out, err = _cli([*argv, "--threads", "1"], capsys)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "3 steps" in out and "coreference top-1: n/a" in out

@@ -93,6 +93,23 @@ def test_find_the_coreference_head_reports_score_and_untrained_baseline(panel, q
     assert f"{report['attn_coref_best']:.2f}" in text and f"{report['baseline_attn_coref_best']:.2f}" in text
     layer, head, _ = panel.view()
     assert f"L{layer + 1}H{head + 1}" == report["attn_coref_best_head"]
+    # the score split by what 它 refers to, each beside its untrained baseline
+    for kind in ("animal", "seat"):
+        score, base = report[f"attn_coref_mean_{kind}"], report[f"baseline_attn_coref_mean_{kind}"]
+        assert f"{score:.2f}（未训练 {base:.2f}）" in text
+
+
+def test_a_model_that_attends_by_category_is_told_so(monkeypatch):
+    from gui.widgets.attention_summary import summary_line
+
+    monkeypatch.setattr("gui.i18n._language", "en")
+    scores = {"attn_coref_mean": 0.5, "attn_coref_best": 0.6, "attn_coref_best_head": "L1H1"}
+    by_category = summary_line({**scores, "attn_coref_mean_animal": 1.0, "attn_coref_mean_seat": 0.0}, "causal")
+    assert "when 它 is the animal 1.00" in by_category and "when it is the seat 0.00" in by_category
+    assert "whatever the predicate says" in by_category
+    by_meaning = summary_line({**scores, "attn_coref_mean_animal": 0.9, "attn_coref_mean_seat": 0.8}, "causal")
+    assert "when it is the seat 0.80" in by_meaning and "whatever the predicate says" not in by_meaning
+    assert "when 它" not in summary_line(scores, "causal")  # an older checkpoint without the split
 
 
 def test_switching_models_never_leaves_stale_tokens(panel, zh_bpe_checkpoint):
