@@ -121,8 +121,9 @@ def coref_metrics(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe]) -> d
         if ante and dist:
             diff = _antecedent_wins(att, query, ante, dist)
             head_wins += diff > 0
-            mean_wins += diff.mean() > 0
-            kind_wins[probe.antecedent_is_animal] += diff.mean() > 0
+            win = bool(diff.mean() > 0)
+            mean_wins += win
+            kind_wins[probe.antecedent_is_animal] += win
             kind_n[probe.antecedent_is_animal] += 1
             if masked and pron:
                 pdiff = _antecedent_wins(att, pron[0], ante, dist)

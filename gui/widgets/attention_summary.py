@@ -82,8 +82,8 @@ def summary_line(metrics: dict, objective: str) -> str:
 
 def _by_kind_part(metrics: dict) -> str:
     """The mean-of-heads score split by what 它 refers to. A model whose heads fetch one kind of noun
-    whatever the predicate says (an untrained one too, by position) scores high on one kind and low on the
-    other: say so in words."""
+    whatever the predicate says scores high on one kind and low on the other: say so in words. (An
+    untrained model is lopsided too, e.g. Chinese seat names have two characters and the score sums a span.)"""
     animal, seat = _pair(metrics, "attn_coref_mean_animal"), _pair(metrics, "attn_coref_mean_seat")
     if animal is None or seat is None:
         return ""
