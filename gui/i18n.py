@@ -37,6 +37,13 @@ def tr(zh: str, en: str) -> str:
     return zh if _language == "zh" else en
 
 
+def chance_note(chance: float | None) -> str:
+    """The chance level after a score: "（随机 0.50）" / " (chance 0.50)"; empty when unknown."""
+    if chance is None:
+        return ""
+    return tr(f"（随机 {chance:.2f}）", f" (chance {chance:.2f})")
+
+
 def system_language() -> str:
     """The OS locale's language if we speak it; Chinese otherwise (the audience reads Chinese first)."""
     from PySide6.QtCore import QLocale

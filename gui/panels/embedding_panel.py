@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.events import Eval, Snapshot
-from gui.i18n import tr
+from gui.i18n import chance_note, tr
 from gui.widgets.scatter_labels import ScatterLabels
 from gui.widgets.throttle import WhenVisible
 
@@ -103,8 +103,7 @@ class EmbeddingPanel(QWidget):
             )
         if self._purity is not None:
             purity, chance = self._purity
-            chance_text = f"（{tr('随机', 'chance')} {chance:.2f}）" if chance is not None else ""
-            text += "\n" + tr("近邻纯度", "Neighbour purity") + f" {purity:.2f}{chance_text}"
+            text += "\n" + tr("近邻纯度", "Neighbour purity") + f" {purity:.2f}{chance_note(chance)}"
         self.info.setText(text)
         self._update_legend()
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.config import ConfigError
 from core.events import Done, Eval, Failed, Started, Step
-from gui.i18n import tr
+from gui.i18n import chance_note, tr
 from gui.widgets.fmt import a100_seconds, duration, si
 from gui.widgets.throttle import Throttled
 from gui.widgets.train_form import FIRST_PRESET, TrainForm
@@ -185,13 +185,12 @@ class TrainingPanel(QWidget):
     def _on_evaluated(self, event: Eval) -> None:
         self._shown["eval"] = event
         m = event.metrics
-        chance = tr("随机", "chance")
         parts = [f"{tr('验证损失', 'val loss')} {event.val_loss:.3f}"]
         if "coref_acc" in m:
-            note = f"（{chance} {m['coref_chance']:.2f}）" if "coref_chance" in m else ""
+            note = chance_note(m.get("coref_chance"))
             parts.append(f"{tr('指代准确率', 'coreference')} {m['coref_acc']:.2f}{note}")
         if "neighbor_purity" in m:
-            note = f"（{chance} {m['neighbor_chance']:.2f}）" if "neighbor_chance" in m else ""
+            note = chance_note(m.get("neighbor_chance"))
             parts.append(f"{tr('近邻纯度', 'neighbour purity')} {m['neighbor_purity']:.2f}{note}")
         self._values["probes"].setText("\n".join(parts))
 

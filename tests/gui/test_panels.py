@@ -170,6 +170,7 @@ def test_training_panel_readouts(qtbot):
     i18n.set_language("en")  # read-outs already on screen follow the language switch
     panel.retranslate()
     assert "loss" in panel._values["step"].text() and "coreference" in panel._values["probes"].text()
+    assert "(chance 0.50)" in panel._values["probes"].text() and "（" not in panel._values["probes"].text()
     assert "ETA" in panel.progress.format()
 
 
