@@ -47,8 +47,8 @@ def measure(n_keys: int, checkpoint: str | None) -> dict:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from core.cli_train import load_model
-    from gui.panels.attention_panel import AttentionPanel
+    from core.cli.train import load_model
+    from gui.panels.attention.panel import AttentionPanel
 
     app = QApplication.instance() or QApplication([])
     ckpt = load_model(checkpoint, "default")

@@ -23,9 +23,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import PRESETS, ModelConfig, TrainConfig  # noqa: E402
-from core.flops import model_flops_per_token  # noqa: E402
-from core.model import GPT  # noqa: E402
-from core.train import _adamw, compute_loss  # noqa: E402
+from core.cost.flops import model_flops_per_token  # noqa: E402
+from core.model.gpt import GPT  # noqa: E402
+from core.training.batches import compute_loss  # noqa: E402
+from core.training.optim import adamw  # noqa: E402
 
 CONFIGS = {
     "default": (replace(PRESETS["default"].model, vocab_size=140), PRESETS["default"].train.batch_size),
@@ -66,7 +67,7 @@ def measure(cfg: ModelConfig, batch: int, sdpa: bool, steps: int) -> float:
     torch.manual_seed(0)
     model = GPT(cfg)
     model.set_fast_attention(sdpa)
-    optimizer = _adamw(model, TrainConfig())
+    optimizer = adamw(model, TrainConfig())
     x = torch.randint(0, cfg.vocab_size, (batch, cfg.block_size))
     y = torch.randint(0, cfg.vocab_size, (batch, cfg.block_size))
     times = []

@@ -73,7 +73,7 @@ def configs(steps: int):
 
 def headless(steps: int, tmp: str) -> float:
     from core.events import Done
-    from core.train import Trainer
+    from core.training.trainer import Trainer
 
     model, train = configs(steps)
     done = None

@@ -3,11 +3,7 @@ another thread (the GUI) because nothing here aliases a tensor the trainer keeps
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +35,7 @@ class Step:
 class Eval:
     step: int
     val_loss: float
-    metrics: dict[str, float] = field(default_factory=dict)  # probe scores, see core.probes
+    metrics: dict[str, float] = field(default_factory=dict)  # probe scores, see core.analysis.probes
 
 
 @dataclass(frozen=True)
@@ -67,25 +63,3 @@ class Failed:
 
 
 Event = Started | Step | Eval | Snapshot | Done | Failed
-
-
-def metrics_records(path: str | os.PathLike) -> Iterator[dict | None]:
-    """Each non-blank line of a run's metrics.jsonl (give the folder or the file): its record, or None
-    for a line that is not a JSON object with a "type" (a run killed mid-write leaves one)."""
-    path = Path(path)
-    if path.suffix != ".jsonl":
-        path = path / "metrics.jsonl"
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                record = None
-            yield record if isinstance(record, dict) and "type" in record else None
-
-
-def read_metrics(path: str | os.PathLike) -> list[dict]:
-    """The readable records of a run's metrics.jsonl, in order."""
-    return [r for r in metrics_records(path) if r is not None]

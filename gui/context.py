@@ -9,10 +9,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 
+from core import resources
 from gui import workers
 from gui.session import TrainingSession
-
-RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
 
 
 def make_settings(path: str | None = None) -> QSettings:
@@ -49,7 +48,7 @@ class AppContext(QObject):
 
     @property
     def current_model(self) -> Any:
-        """The last published checkpoint (core.checkpoint.Checkpoint) or None."""
+        """The last published checkpoint (core.model.checkpoint.Checkpoint) or None."""
         return self._model
 
     def publish_model(self, checkpoint: Any) -> None:
@@ -63,25 +62,16 @@ class AppContext(QObject):
         """Load in a worker (torch import and file I/O stay off the GUI thread), then publish."""
 
         def load():
-            from core.checkpoint import load_checkpoint
+            from core.model.checkpoint import load_checkpoint
 
             return load_checkpoint(path)
 
         workers.call_in_worker(load, self.publish_model, self.post)
 
     def bundled_model(self) -> str | None:
-        """The bundled default model in resources/models (`default.safetensors` first), if installed."""
-        models = os.environ.get("LLM_EXPLORER_MODELS") or os.path.join(RESOURCES, "models")
-        if not os.path.isdir(models):
-            return None
-        names = sorted(os.listdir(models), key=lambda n: (not n.startswith("default"), n))
-        for name in names:
-            path = os.path.join(models, name)
-            if name.endswith(".safetensors") and os.path.isfile(path[: -len(".safetensors")] + ".json"):
-                return path
-            if os.path.isfile(os.path.join(path, "model.json")):
-                return path
-        return None
+        """The model the window shows at launch (see core.resources.startup_model)."""
+        path = resources.startup_model()
+        return str(path) if path else None
 
     def _on_run_finished(self, event: Any) -> None:
         """A finished run's checkpoint becomes the current model, so inspector panels follow training."""

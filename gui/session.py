@@ -5,91 +5,20 @@ run folders (metrics.jsonl written by the GUI, the CLI or torchrun) and replays 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.events import Done, Eval, Failed, Snapshot, Started, Step, metrics_records
+from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from core.runlog import read_run_folder
 from gui import workers
 
 TrainerFactory = Callable[..., Any]
 
 
-class RunFolderError(ValueError):
-    """A run folder without a readable metrics.jsonl (message is for a person)."""
-
-
-@dataclass
-class RunHistory:
-    """A finished (or interrupted) run read back from disk."""
-
-    run_dir: str
-    started: Started | None = None
-    steps: list[Step] = field(default_factory=list)
-    evals: list[Eval] = field(default_factory=list)
-    end: Done | Failed | None = None
-    skipped_lines: int = 0
-
-
-_TYPES = {"started": Started, "step": Step, "eval": Eval, "done": Done, "failed": Failed}
-_REQUIRED = {
-    "step": ("step", "loss"),
-    "eval": ("step", "val_loss"),
-    "done": ("reason",),
-    "failed": ("message",),
-}
-_DEFAULTS = {int: 0, float: 0.0, str: "", "int": 0, "float": 0.0, "str": ""}
-
-
-def _event_from_json(obj: dict) -> Any:
-    """Build an event from one metrics.jsonl object; missing optional fields get neutral defaults."""
-    kind = obj.get("type")
-    cls = _TYPES[kind]
-    if any(key not in obj for key in _REQUIRED.get(kind, ())):
-        raise KeyError(kind)
-    kwargs = {}
-    for f in fields(cls):
-        if f.name in obj:
-            kwargs[f.name] = obj[f.name]
-        elif f.name == "metrics":
-            kwargs[f.name] = {}
-        else:
-            kwargs[f.name] = _DEFAULTS.get(f.type, 0)
-    return cls(**kwargs)
-
-
-def read_run_folder(path: str) -> RunHistory:
-    """Parse `<path>/metrics.jsonl`, skipping lines that are not valid events."""
-    metrics = path if path.endswith(".jsonl") else os.path.join(path, "metrics.jsonl")
-    run_dir = os.path.dirname(metrics)
-    if not os.path.isfile(metrics):
-        raise RunFolderError(f"no metrics.jsonl in {run_dir}")
-    history = RunHistory(run_dir=run_dir)
-    for record in metrics_records(metrics):
-        try:
-            event = _event_from_json(record) if record is not None else None
-        except (ValueError, KeyError, TypeError, AttributeError):
-            event = None
-        if event is None:
-            history.skipped_lines += 1
-        elif isinstance(event, Started):
-            history.started = event
-        elif isinstance(event, Step):
-            history.steps.append(event)
-        elif isinstance(event, Eval):
-            history.evals.append(event)
-        else:
-            history.end = event
-    if not history.steps and not history.evals:
-        raise RunFolderError(f"metrics.jsonl in {run_dir} has no training steps")
-    return history
-
-
 def _default_factory(model_cfg, train_cfg, corpus_path=None, out_dir=None, preset="custom"):
-    from core.train import Trainer  # torch is imported here, in the worker thread, never at startup
+    from core.training.trainer import Trainer  # torch is imported here, in the worker thread, never at startup
 
     return Trainer(model_cfg, train_cfg, corpus_path=corpus_path, out_dir=out_dir, preset=preset)
 

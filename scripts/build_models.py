@@ -18,11 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core import resources  # noqa: E402
 from core.config import PRESETS  # noqa: E402
 from core.events import Done, Eval, Failed  # noqa: E402
-from core.train import Trainer  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "resources" / "models"
+OUT = resources.models_dir()
 # A masked model needs several times the causal model's steps before it answers …它是[MASK] reliably.
 STEPS = {"default": 2500, "cloze": 8000, "teacher": 1500}
 

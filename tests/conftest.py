@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def causal():
     """The bundled causal model, loaded once for every test that inspects it."""
-    from core.cli_train import load_model
+    from core.cli.train import load_model
 
     return load_model(None, "default")
 
@@ -16,6 +16,6 @@ def causal():
 @pytest.fixture(scope="session")
 def masked():
     """The bundled fill-in-the-blank (masked) model."""
-    from core.cli_train import load_model
+    from core.cli.train import load_model
 
     return load_model(None, "cloze")

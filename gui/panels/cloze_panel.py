@@ -1,6 +1,6 @@
 """The article's fill-in-the-blank game (完形填空): 猫坐在＿上 → 垫子, 沙发, 床 likely, 灯泡 unlikely.
 
-A blank anywhere → every candidate is put in and the whole sentence scored (core.cloze); no blank → the
+A blank anywhere → every candidate is put in and the whole sentence scored (core.analysis.cloze); no blank → the
 next token's distribution. A temperature slider reshapes the same scores (no recomputation), and the
 entropy read-out puts a number on "sharper" and "flatter". Generation colours each sampled token by the
 probability the model gave it. During a run the panel reports the trainer's own cloze scores."""
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from core.events import Eval
 from gui.i18n import tr
-from gui.widgets.attention_bars import ProbabilityBars
-from gui.widgets.attention_models import ModelChoice, inference_threads
+from gui.widgets.model_choice import ModelChoice, inference_threads
+from gui.widgets.probability_bars import ProbabilityBars
 
 DEFAULT_TEXT = "猫坐在＿上"
 MAX_CHARS = 2000
@@ -134,7 +134,7 @@ class ClozePanel(QWidget):
     def entropy(self) -> float:
         if not len(self._probs):
             return 0.0
-        from core.cloze import entropy  # torch: only reached once a model has produced scores
+        from core.analysis.cloze import entropy  # torch: only reached once a model has produced scores
 
         return entropy(self._probs)
 
@@ -162,8 +162,8 @@ class ClozePanel(QWidget):
         text, ckpt = self.input.text(), self._ckpt
         if ckpt is None:
             return
-        from core import cloze  # torch: a model is loaded, so it is imported already
-        from core.probes import next_token_probs
+        from core.analysis import cloze  # torch: a model is loaded, so it is imported already
+        from core.analysis.probes import next_token_probs
 
         lang = ckpt.meta.get("lang") if ckpt.meta.get("lang") in ("zh", "en") else "zh"
         if not text.strip(" ＿_"):
@@ -199,8 +199,8 @@ class ClozePanel(QWidget):
         self.temp_label.setText(tr(f"温度 T = {t:.1f}", f"Temperature T = {t:.1f}"))
         self._probs = np.zeros(0)
         if len(self._logp):
-            # core.cloze imports torch: only reached once a model has produced scores, never at startup
-            from core.cloze import apply_temperature
+            # core.analysis.cloze imports torch: only reached once a model has produced scores, never at startup
+            from core.analysis.cloze import apply_temperature
 
             self._probs = apply_temperature(self._logp, t)
         order = np.argsort(-self._probs, kind="stable")[: self.top_k.value()] if len(self._probs) else []
@@ -240,7 +240,7 @@ class ClozePanel(QWidget):
 
     def generate(self) -> None:
         """Sample a continuation; each click draws with a new seed."""
-        from core.cloze import find_blank, generate
+        from core.analysis.cloze import find_blank, generate
 
         if self._ckpt is None:
             return

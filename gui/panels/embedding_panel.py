@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from core.data.corpus import CATEGORY_NAMES
 from core.events import Eval, Snapshot
 from gui.i18n import chance_note, tr
 from gui.widgets.scatter_labels import ScatterLabels
@@ -27,13 +28,6 @@ PALETTE = [
     (188, 189, 34),
     (23, 190, 207),
 ]
-CATEGORY_NAMES = {
-    "animal": ("动物", "animal"),
-    "seat": ("坐具", "seat"),
-    "object": ("物品", "object"),
-    "food": ("食物", "food"),
-    "place": ("场所", "place"),
-}
 
 
 def pca_2d(vectors: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
@@ -129,7 +123,7 @@ class EmbeddingPanel(QWidget):
         if not isinstance(categories, dict) or not categories:
             return
         try:
-            from core.probes import neighbor_purity, word_vectors
+            from core.analysis.probes import neighbor_purity, word_vectors
 
             words = sorted(categories)
             lang = meta.get("lang") or getattr(checkpoint.train_cfg, "lang", "zh")

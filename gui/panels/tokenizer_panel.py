@@ -20,8 +20,8 @@ DEFAULT_TEXT = "猫坐在垫子上，它很舒服。"
 
 def _train(kind: str, lang: str):
     from core.config import TrainConfig
-    from core.corpus import world_corpus
-    from core.tokenizer import train_tokenizer
+    from core.data.world import world_corpus
+    from core.model.tokenizer import train_tokenizer
 
     return train_tokenizer(kind, world_corpus(lang).train_text, TrainConfig().bpe_vocab)
 

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from core.config import ModelConfig, TrainConfig
-from core.corpus import Corpus, world_corpus
-from core.model import GPT
-from core.tokenizer import Tokenizer, train_tokenizer
+from core.data.corpus import Corpus
+from core.data.world import world_corpus
+from core.model.gpt import GPT
+from core.model.tokenizer import Tokenizer, train_tokenizer
 
 # The smallest model the trainer's probes can still run on (context must hold a probe sentence).
 TINY_MODEL = ModelConfig(n_layer=1, n_head=2, n_embd=16, block_size=32)

@@ -16,16 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file as real_save_file
 
-import core.checkpoint
-from core.checkpoint import (
+import core.model.checkpoint
+from core.config import TrainConfig
+from core.model.checkpoint import (
     FORMAT,
     CheckpointError,
     checkpoint_paths,
     load_checkpoint,
     save_checkpoint,
 )
-from core.config import TrainConfig
-from core.tokenizer import train_tokenizer
+from core.model.tokenizer import train_tokenizer
 
 TEXT = "猫坐在垫子上，它很舒服。它是猫。狗睡在沙发上，它很软。它是沙发。"
 SAMPLE = "猫坐在垫子上，它很软。"
@@ -107,7 +107,7 @@ def test_a_failed_save_leaves_the_previous_checkpoint_intact(saved, tok, make_mo
             f.truncate(os.path.getsize(filename) // 2)
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(core.checkpoint, "save_file", crash_midway)
+    monkeypatch.setattr(core.model.checkpoint, "save_file", crash_midway)
     other = make_model(tok.vocab_size, seed=99, n_layer=2)
     with pytest.raises(OSError, match="No space"):
         save_checkpoint(saved, other, tok, TrainConfig(), {"step": 4})
@@ -158,8 +158,8 @@ def safetensors_untouched(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the file was handed to safetensors")
 
-    monkeypatch.setattr(core.checkpoint, "safe_open", refuse)
-    monkeypatch.setattr(core.checkpoint, "load_file", refuse)
+    monkeypatch.setattr(core.model.checkpoint, "safe_open", refuse)
+    monkeypatch.setattr(core.model.checkpoint, "load_file", refuse)
 
 
 def test_an_oversized_header_claim_is_refused_without_reading_it(saved, safetensors_untouched):
@@ -180,7 +180,7 @@ def test_a_file_shorter_than_the_length_prefix_is_refused(saved, safetensors_unt
 
 
 def test_an_oversized_weights_file_is_refused_before_reading(saved, monkeypatch, safetensors_untouched):
-    monkeypatch.setattr(core.checkpoint, "MAX_WEIGHTS_BYTES", 100)
+    monkeypatch.setattr(core.model.checkpoint, "MAX_WEIGHTS_BYTES", 100)
     _one_line_error(saved, "too large")
 
 
@@ -218,7 +218,7 @@ def test_absurd_json_configs_fail_fast_without_building_a_model(saved, monkeypat
     def no_model(cfg):
         raise AssertionError(f"a model was built from {cfg}")
 
-    monkeypatch.setattr(core.checkpoint, "GPT", no_model)
+    monkeypatch.setattr(core.model.checkpoint, "GPT", no_model)
     _edit_json(saved, lambda doc: doc["model_config"].update(config))
     t0 = time.perf_counter()
     _one_line_error(saved, "model.json")
@@ -275,7 +275,7 @@ def test_json_that_is_not_utf8_is_refused(saved):
 
 
 def test_an_oversized_json_is_refused_before_parsing(saved, monkeypatch):
-    monkeypatch.setattr(core.checkpoint, "MAX_JSON_BYTES", 100)
+    monkeypatch.setattr(core.model.checkpoint, "MAX_JSON_BYTES", 100)
     _one_line_error(saved, "too large")
 
 
@@ -316,9 +316,7 @@ def test_optimizer_state_round_trips_only_when_asked(tmp_path, tok, make_model):
 
 def test_a_corrupt_optimizer_file_is_a_checkpoint_error_when_resuming(tmp_path, tok, make_model):
     model = make_model(tok.vocab_size)
-    path = save_checkpoint(
-        tmp_path / "model.safetensors", model, tok, TrainConfig(), {}, {"a": torch.ones(2)}
-    )
+    path = save_checkpoint(tmp_path / "model.safetensors", model, tok, TrainConfig(), {}, {"a": torch.ones(2)})
     (tmp_path / "model.optim.safetensors").write_bytes(os.urandom(300))
     assert load_checkpoint(path).meta == {}  # viewing the model does not need the optimizer
     with pytest.raises(CheckpointError, match="model.optim.safetensors"):
@@ -336,9 +334,9 @@ def test_weights_and_description_from_two_saves_are_never_mixed(saved, tok, make
             raise OSError("power cut")
         real_replace(src, dst)
 
-    monkeypatch.setattr(core.checkpoint.os, "replace", crash_after_first_move)
+    monkeypatch.setattr(core.model.checkpoint.os, "replace", crash_after_first_move)
     with pytest.raises(OSError, match="power cut"):
         save_checkpoint(saved, make_model(tok.vocab_size, seed=5, n_layer=2), tok, TrainConfig(), {"step": 9})
-    monkeypatch.setattr(core.checkpoint.os, "replace", real_replace)
+    monkeypatch.setattr(core.model.checkpoint.os, "replace", real_replace)
     assert not [p for p in saved.parent.iterdir() if p.name.endswith(".tmp")]
     _one_line_error(saved, match="do not belong together")

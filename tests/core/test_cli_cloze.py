@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.cli import main
-from core.corpus import SEATS
+from core.data.world import SEATS
 
 SEAT_WORDS = {s[0] for s in SEATS}
 

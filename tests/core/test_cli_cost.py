@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core import cli_cost
+from core.cli import cost as cli_cost
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -171,9 +171,7 @@ def test_an_unusable_corpus_file_fails_with_one_line(content, tmp_path, capsys):
 
 def test_the_real_entry_point_exits_2_with_one_line(tmp_path):
     """Through `python -m core`, so the exit code and stderr are what a shell script sees."""
-    proc = _python_m_core(
-        "train", "--preset", "tiny", "--steps", "-5", "--out", str(tmp_path / "r"), "--json"
-    )
+    proc = _python_m_core("train", "--preset", "tiny", "--steps", "-5", "--out", str(tmp_path / "r"), "--json")
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

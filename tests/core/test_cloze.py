@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import cloze
-from core.corpus import OBJECTS, SEATS
-from core.tokenizer import train_tokenizer
+from core.analysis import cloze
+from core.data.world import OBJECTS, SEATS
+from core.model.tokenizer import train_tokenizer
 
 SEAT_WORDS = {s[0] for s in SEATS}
 OBJECT_WORDS = {o[0] for o in OBJECTS}

@@ -10,16 +10,9 @@ from functools import cache
 
 import pytest
 
-from core.corpus import (
-    CATEGORY_NAMES,
-    LINE_MIX,
-    MAX_FILE_BYTES,
-    SINGLE_TEMPLATES,
-    Corpus,
-    CorpusError,
-    file_corpus,
-    world_corpus,
-)
+from core.data.corpus import CATEGORY_NAMES, Corpus, CorpusError
+from core.data.files import MAX_FILE_BYTES, file_corpus
+from core.data.world import LINE_MIX, SINGLE_TEMPLATES, world_corpus
 
 SMALL = 60_000
 

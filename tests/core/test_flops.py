@@ -8,23 +8,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import factcheck as FC
-from core import flops as F
+from core import resources, units
 from core.config import ModelConfig
+from core.cost import factcheck as FC
+from core.cost import flops as F
 
 
 def test_gpt3_preset_flops_is_3_15e23():
     p = F.preset("gpt3")
     assert p.flops == pytest.approx(3.15e23, rel=0.01)
-    assert F.format_sci(p.flops) == "3.14×10²³"
+    assert units.format_sci(p.flops) == "3.14×10²³"
 
 
 def test_one_a100_bf16_at_full_mfu_takes_31_9_years():
     p = F.preset("gpt3")
     e = F.estimate(p.n_params, p.n_tokens, F.make_fleet({"A100": 1}), mfu=1.0)
     assert e.years == pytest.approx(31.9, rel=0.01)
-    assert F.format_duration(e.seconds, "zh") == "31.9 年"
-    assert F.format_duration(e.seconds, "en") == "31.9 years"
+    assert units.format_duration(e.seconds, "zh") == "31.9 年"
+    assert units.format_duration(e.seconds, "en") == "31.9 years"
 
 
 def test_mixed_fleet_throughput_is_the_sum():
@@ -65,9 +66,9 @@ def test_1e30_parameters_stay_finite_and_readable():
     e = F.estimate(1e30, 20e30, F.make_fleet({"H100": 1000}))
     for v in (e.flops, e.seconds, e.days, e.gpu_hours, e.cost_usd, e.energy_kwh, e.memory_per_gpu_gb):
         assert math.isfinite(v)
-    assert "×10" in F.format_sci(e.flops)
-    assert "×10" in F.format_duration(e.seconds, "en")
-    assert F.format_usd(e.cost_usd).startswith("$")
+    assert "×10" in units.format_sci(e.flops)
+    assert "×10" in units.format_duration(e.seconds, "en")
+    assert units.format_usd(e.cost_usd).startswith("$")
 
 
 @pytest.mark.parametrize("bad", [-1, float("nan"), float("inf")])
@@ -147,7 +148,7 @@ def test_model_flops_match_torch_flop_counter():
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
 
-    from core.model import GPT
+    from core.model.gpt import GPT
 
     for cfg in (ModelConfig(), ModelConfig(n_layer=3, n_head=4, n_embd=96, block_size=64, vocab_size=120)):
         torch.manual_seed(0)
@@ -177,15 +178,15 @@ def test_estimate_never_returns_inf_or_nan(n, d, gpus, mfu):
     [(3.14e23, "3.14×10²³"), (1024, "1,024"), (0, "0"), (2.5e-5, "2.5×10⁻⁵"), (9.999e22, "1×10²³")],
 )
 def test_format_sci(x, text):
-    assert F.format_sci(x) == text
+    assert units.format_sci(x) == text
 
 
 def test_format_money_and_energy():
-    assert F.format_usd(4.6e6) == "$4.6 M"
-    assert F.format_usd(5.576e6) == "$5.58 M"
-    assert F.format_usd(1.2e9) == "$1.2 B"
-    assert F.format_usd(None) == "—"
-    assert F.format_energy(2.34e6) == "2.34 GWh"
+    assert units.format_usd(4.6e6) == "$4.6 M"
+    assert units.format_usd(5.576e6) == "$5.58 M"
+    assert units.format_usd(1.2e9) == "$1.2 B"
+    assert units.format_usd(None) == "—"
+    assert units.format_energy(2.34e6) == "2.34 GWh"
 
 
 # ---------------------------------------------------------------- fact check
@@ -219,9 +220,8 @@ def test_every_article_claim_gets_the_sourced_verdict():
 
 
 def test_claims_data_holds_no_computed_figures():
-    import json
 
-    raw = json.loads((F.DATA_DIR / "claims.json").read_text(encoding="utf-8"))
+    raw = resources.read_json("claims.json")
     for c in raw["claims"]:
         assert "computed" not in c and "verdict" not in c
         assert c["compute"]["fn"] in FC.COMPUTE
@@ -249,7 +249,7 @@ def test_core_flops_does_not_import_qt():
     import sys
 
     code = (
-        "import sys, core.flops, core.factcheck, core.cli_cost;"
+        "import sys, core.cost.flops, core.cost.factcheck, core.cli.cost;"
         "print('PySide6' in sys.modules or 'pyqtgraph' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.config import ConfigError, ModelConfig, TrainConfig, from_dict
-from core.model import GPT
-from core.tokenizer import train_tokenizer
-from core.train import causal_batch, compute_loss, masked_batch
+from core.model.gpt import GPT
+from core.model.tokenizer import train_tokenizer
+from core.training.batches import causal_batch, compute_loss, masked_batch
 
 VOCAB = 40
 T = 12

@@ -16,16 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_engine_imports_without_qt():
     code = (
         "import sys\n"
-        "import core, core.train, core.cli, core.probes, core.flops, core.checkpoint, core.model\n"
-        "import core.cli_train, core.corpus, core.tokenizer\n"
+        "import core, core.training.trainer, core.cli, core.analysis.probes, core.cost.flops\n"
+        "import core.model.checkpoint, core.model.gpt, core.runlog\n"
+        "import core.cli.train, core.data.world, core.model.tokenizer\n"
         "core.cli.build_parser()  # imports every subcommand module\n"
         "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt')))\n"
         "print(','.join(qt))\n"
         "sys.exit(1 if qt else 0)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, (
         f"Qt modules imported by core: {result.stdout.strip()} {result.stderr[-500:]}"
     )
@@ -34,9 +33,7 @@ def test_the_engine_imports_without_qt():
 def test_no_engine_source_imports_qt():
     pattern = re.compile(r"^\s*(from|import)\s+(PySide6|pyqtgraph|PyQt5|PyQt6|gui)\b", re.M)
     offenders = [
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "core").rglob("*.py")
-        if pattern.search(p.read_text("utf-8"))
+        str(p.relative_to(ROOT)) for p in (ROOT / "core").rglob("*.py") if pattern.search(p.read_text("utf-8"))
     ]
     assert offenders == []
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-import core.probes as probes
-from core.model import GPT
+import core.analysis.probes as probes
+from core.model.gpt import GPT
 
 
 def _fake_forwards(attend_to_animal):

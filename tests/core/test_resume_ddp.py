@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import numpy as np
 
-import core.train as train
-from core.checkpoint import load_checkpoint
+import core.training.trainer as train
 from core.config import PRESETS
-from core.events import Done, Failed, Step, read_metrics
+from core.events import Done, Failed, Step
+from core.model.checkpoint import load_checkpoint
+from core.runlog import read_metrics
 
 
 def _losses(trainer, stop_at=None):

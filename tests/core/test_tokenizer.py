@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.corpus import world_corpus
-from core.tokenizer import (
+from core.data.world import world_corpus
+from core.model.tokenizer import (
     MASK,
     UNK,
     Tokenizer,

@@ -12,18 +12,19 @@ import numpy as np
 import pytest
 import torch
 
-import core.train
-from core.checkpoint import load_checkpoint
+import core.training.trainer
 from core.config import ConfigError, TrainConfig
-from core.events import Done, Eval, Failed, Snapshot, Started, Step, read_metrics
-from core.flops import model_flops_per_token
-from core.train import Trainer, lr_at
+from core.cost.flops import model_flops_per_token
+from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from core.model.checkpoint import load_checkpoint
+from core.runlog import read_metrics
+from core.training.trainer import Trainer, lr_at
 
 
 @pytest.fixture
 def every_step(monkeypatch):
     """One Step event per optimizer step, so tests can count steps exactly."""
-    monkeypatch.setattr(core.train, "STEP_EVENT_INTERVAL_S", 0.0)
+    monkeypatch.setattr(core.training.trainer, "STEP_EVENT_INTERVAL_S", 0.0)
 
 
 @pytest.fixture
@@ -131,9 +132,7 @@ def test_stop_from_the_consumer_ends_the_run_within_one_step(
     assert load_checkpoint(done.checkpoint_path).meta["step"] == done.metrics["steps"]
 
 
-def test_stop_from_another_thread_while_the_consumer_waits(
-    make_trainer, tiny_train_cfg, tmp_path, every_step
-):
+def test_stop_from_another_thread_while_the_consumer_waits(make_trainer, tiny_train_cfg, tmp_path, every_step):
     trainer = make_trainer(replace(tiny_train_cfg, steps=1000, eval_every=10**6))
     events = []
     for event in trainer.run():
@@ -189,7 +188,7 @@ def test_a_seconds_budget_ends_with_reason_time(make_trainer, tiny_train_cfg, tm
 def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(
     make_trainer, tiny_train_cfg, tmp_path, monkeypatch, every_step, bad
 ):
-    real = core.train.compute_loss
+    real = core.training.trainer.compute_loss
     training_calls = 0
 
     def poisoned(model, x, y):
@@ -201,7 +200,7 @@ def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(
             return torch.tensor(bad, requires_grad=True)
         return real(model, x, y)
 
-    monkeypatch.setattr(core.train, "compute_loss", poisoned)
+    monkeypatch.setattr(core.training.trainer, "compute_loss", poisoned)
     cfg = replace(tiny_train_cfg, steps=50, checkpoint_every=2, eval_every=10**6, snapshot_every=10**6)
     trainer = make_trainer(cfg)
     events = list(trainer.run())
@@ -239,9 +238,7 @@ def test_a_bad_corpus_file_fails_with_one_line(tiny_model_cfg, tmp_path, tiny_tr
 
 
 @pytest.mark.parametrize("where", ["missing.txt", "."])
-def test_a_missing_corpus_file_or_a_folder_fails_with_one_line(
-    tiny_model_cfg, tmp_path, tiny_train_cfg, where
-):
+def test_a_missing_corpus_file_or_a_folder_fails_with_one_line(tiny_model_cfg, tmp_path, tiny_train_cfg, where):
     trainer = Trainer(
         tiny_model_cfg, tiny_train_cfg, corpus_path=str(tmp_path / where), out_dir=str(tmp_path / "r")
     )

@@ -11,10 +11,10 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from core.cli_train import BUNDLED_DIR
+from core import resources
+from core.analysis.probes import held_out_probes, span_tokens
 from core.events import Snapshot, Started
-from core.probes import held_out_probes, span_tokens
-from gui.panels.attention_panel import MAX_CHARS, AttentionPanel
+from gui.panels.attention.panel import MAX_CHARS, AttentionPanel
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_find_the_coreference_head_reports_score_and_untrained_baseline(panel, q
 
 
 def test_a_model_that_attends_by_category_is_told_so(monkeypatch):
-    from gui.widgets.attention_summary import summary_line
+    from gui.panels.attention.summary import summary_line
 
     monkeypatch.setattr("gui.i18n._language", "en")
     scores = {"attn_coref_mean": 0.5, "attn_coref_best": 0.6, "attn_coref_best_head": "L1H1"}
@@ -177,10 +177,10 @@ def test_follows_a_training_run_through_its_snapshots(panel, context):
 @pytest.fixture
 def zh_bpe_checkpoint(causal):
     """A tiny untrained model with a BPE tokenizer: different tokens for the same text."""
-    from core.checkpoint import Checkpoint
-    from core.corpus import world_corpus
-    from core.model import GPT
-    from core.tokenizer import train_tokenizer
+    from core.data.world import world_corpus
+    from core.model.checkpoint import Checkpoint
+    from core.model.gpt import GPT
+    from core.model.tokenizer import train_tokenizer
 
     tok = train_tokenizer("bpe", world_corpus("zh", 0, 20_000).train_text, vocab_size=400)
     torch.manual_seed(0)
@@ -189,10 +189,10 @@ def zh_bpe_checkpoint(causal):
 
 
 def test_bundled_model_loads_in_a_worker(qtbot, context, monkeypatch):
-    monkeypatch.setenv("LLM_EXPLORER_MODELS", str(BUNDLED_DIR))
-    from gui.widgets import attention_models
+    monkeypatch.setenv("LLM_EXPLORER_MODELS", str(resources.root() / "models"))
+    from gui.widgets import model_choice
 
-    monkeypatch.setattr(attention_models, "_cache", {})
+    monkeypatch.setattr(model_choice, "_cache", {})
     p = AttentionPanel(context)
     qtbot.addWidget(p)
     qtbot.waitUntil(lambda: len(p.tokens()) > 0, timeout=20_000)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.corpus import SEATS
+from core.data.world import SEATS
 from core.events import Eval, Started
 from gui.panels.cloze_panel import MAX_CHARS, ClozePanel, prob_colour
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox
 
 from core.events import Done
 from gui import i18n
-from gui.panels.cost_panel import READOUTS, CostPanel
+from gui.panels.cost.panel import READOUTS, CostPanel
 
 
 @pytest.fixture

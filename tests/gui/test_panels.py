@@ -10,7 +10,7 @@ from core.events import Eval, Snapshot, Started, Step
 from gui.panels.embedding_panel import EmbeddingPanel, pca_2d
 from gui.panels.loss_panel import LossPanel
 from gui.panels.tokenizer_panel import TokenizerPanel
-from gui.panels.training_panel import TrainingPanel
+from gui.panels.training.panel import TrainingPanel
 
 
 def _step(i, loss=2.0):
@@ -110,7 +110,7 @@ def test_embedding_panel_shows_snapshot_points_and_purity(qtbot):
 
 
 class _CharTok:
-    """A stand-in with the core.tokenizer interface (char-level, <unk> = 0)."""
+    """A stand-in with the core.model.tokenizer interface (char-level, <unk> = 0)."""
 
     unk_id = 0
     vocab_size = 10
@@ -141,7 +141,7 @@ def test_tokenizer_panel_shows_chips_and_marks_unknown(qtbot):
 
 
 def test_tokenizer_panel_with_the_real_tokenizers(qtbot):
-    from core.tokenizer import train_tokenizer
+    from core.model.tokenizer import train_tokenizer
 
     text = "the cat sat on the mat. the dog sat on the rug. " * 50
     panel = TokenizerPanel(train=lambda kind, lang: train_tokenizer(kind, text, 300))

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from core.config import ConfigError
-from gui.session import RunFolderError, TrainingSession, read_run_folder
+from core.runlog import RunFolderError, read_run_folder
+from gui.session import TrainingSession
 
 
 def _click(qtbot, win, name):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QProgressBar, QPushButton, QSpinBox
 
-pytest.importorskip("core.train")
+pytest.importorskip("core.training.trainer")
 
 
 def _n_train_points(win) -> int:

@@ -1,0 +1,1 @@
+"""What a trained model knows: coreference probes, attention views, the cloze game."""

@@ -1,0 +1,1 @@
+"""Compute and money: FLOPs, GPU fleets, and the article's claims checked."""

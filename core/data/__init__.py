@@ -1,0 +1,1 @@
+"""Training text: the generated world corpus (with its probes) and a user's own files."""

@@ -1,0 +1,1 @@
+"""The model: the GPT itself, its tokenizers, and checkpoints on disk."""

@@ -1,0 +1,1 @@
+"""The training loop and its parts: batches, schedule, optimizer, several processes."""

@@ -1,0 +1,374 @@
+"""The trainer: a generator of events. `for event in Trainer(...).run(): ...` — the consumer decides the
+pace (not asking for the next event is a pause); `stop()` may be called from any thread and is honoured
+within one step. Every problem, from a bad corpus file to a NaN loss, ends the run with one `Failed`.
+
+The loop reads like nanoGPT's: `_prepare` (text, tokenizer, model), then `_step` per batch, with
+`_evaluate`, `_snapshot` and `_save` on their intervals, and `_finish` for the final scores."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.analysis import probes
+from core.config import ModelConfig, TrainConfig
+from core.cost.flops import model_flops_per_token
+from core.data.corpus import Corpus, CorpusError
+from core.data.files import file_corpus
+from core.data.world import world_corpus
+from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step
+from core.model.checkpoint import Checkpoint, save_checkpoint
+from core.model.gpt import GPT
+from core.model.tokenizer import Tokenizer, train_tokenizer
+from core.runlog import RunLog
+from core.training.batches import compute_loss, sample_batch
+from core.training.distributed import Distributed
+from core.training.optim import adamw, flatten_optimizer, unflatten_optimizer
+from core.training.schedule import lr_at
+
+STEP_EVENT_INTERVAL_S = 1 / 30  # at most ~30 Step events a second, whatever the step rate
+VAL_BATCHES = 8
+EVAL_PROBES = 64  # probes scored at each periodic evaluation; all of them at the end
+
+
+class _NonFiniteLoss(Exception):
+    """The loss of a step was NaN or infinite (the run ends with Failed, the last checkpoint kept)."""
+
+
+@dataclass
+class _Tally:
+    """One run's fixed facts and running counts: steps, time in optimizer steps, the loss since the last
+    Step event."""
+
+    step: int
+    first_step: int
+    t_start: float  # the run's start (preparation included)
+    train_start: float  # the loop's start
+    tokens_per_step: int
+    flops_per_token: float
+    train_time: float = 0.0
+    loss_sum: float = 0.0
+    loss_count: int = 0
+    last_emit: float = 0.0
+    emit_step: int = 0
+
+
+class Trainer:
+    def __init__(
+        self,
+        model_cfg: ModelConfig,
+        train_cfg: TrainConfig,
+        corpus_path: str | None = None,
+        out_dir: str | None = None,
+        preset: str = "custom",
+        corpus: Corpus | None = None,
+        resume: Checkpoint | None = None,
+    ):
+        """`resume`: a checkpoint saved by a run with `resumable` state; the run continues from its step
+        with its weights, optimizer moments and tokenizer, and gives the same losses as if never stopped."""
+        # Bound the configs now (vocab_size comes from the tokenizer later): a form gets its error at once.
+        self.model_cfg = model_cfg.validate()
+        self.train_cfg = train_cfg.validate()
+        self.corpus_path = corpus_path
+        self.out_dir = Path(out_dir) if out_dir else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        self.preset = preset
+        self.corpus = corpus
+        self.resume = resume
+        self.dist = Distributed.from_env()
+        self._stop = threading.Event()
+        self.model: GPT | None = None
+        self.tokenizer: Tokenizer | None = None
+        self.optimizer: torch.optim.AdamW | None = None
+
+    def stop(self) -> None:
+        """Thread-safe: the run ends with Done(reason="stopped") after the current step."""
+        self._stop.set()
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / "model.safetensors"
+
+    def run(self) -> Iterator[Event]:
+        try:
+            yield from self._run()
+        except Exception as e:  # the consumer gets one line, never a traceback
+            text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            # Our own errors (bad corpus, bad config, no optimizer state) speak for themselves.
+            message = text if isinstance(e, ValueError) and text else f"{e.__class__.__name__}: {text}"
+            yield Failed(message, self._last_good())
+
+    def _last_good(self) -> str:
+        return str(self.checkpoint_path) if self.checkpoint_path.exists() else ""
+
+    # -- the run ---------------------------------------------------------------------------------------
+
+    def _prepare(self) -> tuple[torch.Tensor, torch.Tensor]:
+        tc = self.train_cfg
+        if self.corpus is None:
+            if self.corpus_path:
+                self.corpus = file_corpus(self.corpus_path)
+            else:
+                self.corpus = world_corpus(tc.lang, seed=tc.seed)
+        corpus = self.corpus
+        if self.resume:
+            self.tokenizer = self.resume.tokenizer
+        else:
+            kind = tc.tokenizer if tc.tokenizer != "auto" else ("char" if corpus.lang == "zh" else "bpe")
+            self.tokenizer = train_tokenizer(kind, corpus.train_text, tc.bpe_vocab)
+        train_ids = torch.tensor(self.tokenizer.encode(corpus.train_text), dtype=torch.long)
+        train_ids = self.dist.shard(train_ids)  # each rank reads its own part of the text
+        val_ids = torch.tensor(self.tokenizer.encode(corpus.val_text), dtype=torch.long)
+        block = self.model_cfg.block_size
+        if len(train_ids) < block + 2 or len(val_ids) < block + 2:
+            raise CorpusError(
+                f"the text is too short for a context of {block} tokens: use a longer text or a shorter context"
+            )
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
+        torch.manual_seed(tc.seed)
+        self.model_cfg = replace(self.model_cfg, vocab_size=self.tokenizer.vocab_size).validate()
+        self.model = GPT(self.model_cfg).to(self.dist.device)
+        self.optimizer = adamw(self.model, tc)
+        if self.resume:
+            self.model.load_state_dict(self.resume.model.state_dict())
+            if not self.resume.optimizer_state:
+                raise ValueError("this checkpoint has no optimizer state, so the run cannot be resumed exactly")
+            self.optimizer.load_state_dict(unflatten_optimizer(self.resume.optimizer_state, self.optimizer))
+        return train_ids.to(self.dist.device), val_ids.to(self.dist.device)
+
+    def _run(self) -> Iterator[Event]:
+        tc, dist, t_start = self.train_cfg, self.dist, time.perf_counter()
+        dist.init()
+        train_ids, val_ids = self._prepare()
+        model, cfg = self.model, self.model_cfg
+        trained = dist.wrap(model)  # DDP all-reduces gradients across ranks; itself when alone
+        lead = dist.rank == 0  # rank 0 alone evaluates, logs, saves and yields events
+        log = RunLog(self.out_dir / "metrics.jsonl") if lead else None
+        val_batches = [
+            sample_batch(val_ids, min(tc.batch_size, 64), cfg.block_size, cfg.objective, self.tokenizer, gen)
+            for gen in [torch.Generator().manual_seed(1234)]
+            for _ in range(VAL_BATCHES)
+        ]  # fixed held-out batches (the same every evaluation, so the curve is comparable)
+        entity_words = sorted(self.corpus.categories)
+        step = int(self.resume.meta.get("step", 0)) if self.resume else 0
+        baseline = None
+        if lead:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            started = Started(
+                str(self.out_dir),
+                self.preset,
+                model.n_params(),
+                tc.steps,
+                0.0 if tc.steps else tc.seconds,
+                self.tokenizer.vocab_size,
+                len(self.corpus.train_text),
+            )
+            log.write("started", started)
+            yield started
+            baseline = self._evaluate(step, val_batches, EVAL_PROBES)
+            log.write("eval", baseline)
+            yield baseline
+            yield self._snapshot(step, entity_words)
+
+        now = time.perf_counter()
+        tally = _Tally(
+            step=step,
+            first_step=step,
+            t_start=t_start,
+            train_start=now,
+            tokens_per_step=tc.batch_size * cfg.block_size * dist.world_size,
+            flops_per_token=model_flops_per_token(cfg),
+            last_emit=now,
+            emit_step=step,
+        )
+        model.train()
+        while True:
+            progress = (
+                tally.step / tc.steps if tc.steps else (time.perf_counter() - tally.train_start) / tc.seconds
+            )
+            stop_now = self._stop.is_set()
+            if dist.world_size > 1:  # every rank must leave the loop at the same step
+                progress, stop_now = dist.agree(progress, stop_now)
+            if progress >= 1.0 or stop_now:
+                reason = "stopped" if stop_now and progress < 1.0 else "finished" if tc.steps else "time"
+                break
+            try:
+                lr = self._step(trained, train_ids, tally, progress)
+            except _NonFiniteLoss as e:
+                failed = Failed(str(e), self._last_good())
+                if lead:
+                    log.write("failed", failed)
+                    yield failed
+                return
+            if not lead:
+                continue
+            now = time.perf_counter()
+            if now - tally.last_emit >= STEP_EVENT_INTERVAL_S or tally.step == tc.steps:
+                event = self._step_event(tally, lr, now)
+                log.write("step", event)
+                yield event
+                tally.loss_sum, tally.loss_count = 0.0, 0
+                tally.last_emit, tally.emit_step = time.perf_counter(), tally.step
+            if tally.step % tc.eval_every == 0:
+                ev = self._evaluate(tally.step, val_batches, EVAL_PROBES)
+                log.write("eval", ev)
+                yield ev
+            if tally.step % tc.snapshot_every == 0:
+                yield self._snapshot(tally.step, entity_words)
+            if tc.checkpoint_every and tally.step % tc.checkpoint_every == 0:
+                self._save(tally.step, {})
+
+        divergence = dist.param_divergence(model)  # collective: every rank takes part
+        if not lead:
+            dist.close()
+            return
+        yield from self._finish(reason, tally, divergence, val_batches, train_ids, baseline, entity_words, log)
+        dist.close()
+
+    def _step(self, trained: torch.nn.Module, train_ids: torch.Tensor, tally: _Tally, progress: float) -> float:
+        """One optimizer step on this step's batch; returns the learning rate it used."""
+        tc, optimizer = self.train_cfg, self.optimizer
+        t0 = time.perf_counter()
+        lr = lr_at(tally.step, progress, tc)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = self._train_batch(train_ids, tally.step)
+        loss = compute_loss(trained, x, y)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise _NonFiniteLoss(
+                f"the loss became {loss_value} at step {tally.step + 1}: lower the learning rate and try again"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if tc.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        optimizer.step()
+        tally.step += 1
+        tally.train_time += time.perf_counter() - t0
+        tally.loss_sum += loss_value
+        tally.loss_count += 1
+        return lr
+
+    def _step_event(self, tally: _Tally, lr: float, now: float) -> Step:
+        tc, step, tokens_per_step = self.train_cfg, tally.step, tally.tokens_per_step
+        return Step(
+            step,
+            step * tokens_per_step,
+            tally.loss_sum / tally.loss_count,
+            lr,
+            (step - tally.emit_step) * tokens_per_step / (now - tally.last_emit),
+            step * tokens_per_step * tally.flops_per_token,
+            now - tally.t_start,
+            min(1.0, step / tc.steps if tc.steps else (now - tally.train_start) / tc.seconds),
+        )
+
+    def _finish(self, reason, tally, divergence, val_batches, train_ids, baseline, entity_words, log):
+        """The final scores, snapshot and checkpoint, then Done. After a stop the user is waiting: score
+        the periodic probe subset, not every probe."""
+        step, tokens_per_step, flops_per_token = tally.step, tally.tokens_per_step, tally.flops_per_token
+        final = self._evaluate(step, val_batches, EVAL_PROBES if reason == "stopped" else None)
+        log.write("eval", final)
+        yield final
+        yield self._snapshot(step, entity_words)
+        train_time = tally.train_time
+        metrics = {
+            "steps": step,
+            "tokens": step * tokens_per_step,
+            "tokens_per_s": (step - tally.first_step) * tokens_per_step / train_time if train_time else 0.0,
+            "train_loss": self._train_loss_estimate(train_ids),
+            "flops": step * tokens_per_step * flops_per_token,
+            "elapsed_s": time.perf_counter() - tally.t_start,
+            "train_seconds": train_time,
+            "n_params": self.model.n_params(),
+            "flops_per_token": flops_per_token,
+            "world_size": self.dist.world_size,
+            "max_rank_param_diff": divergence,
+            "unigram_entropy": probes.unigram_entropy(train_ids.cpu().numpy(), self.tokenizer.vocab_size),
+            **final.metrics,
+            **{f"baseline_{k}": v for k, v in baseline.metrics.items()},
+        }
+        path = self._save(step, metrics)
+        done = Done(reason, metrics, path)
+        log.write("done", done)
+        yield done
+
+    def _train_batch(self, train_ids: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch for this step on this rank: a function of (seed, rank, step) alone, so a resumed
+        run draws exactly the batches the uninterrupted run would have drawn."""
+        cfg, tc = self.model_cfg, self.train_cfg
+        gen = torch.Generator().manual_seed(tc.seed * 1_000_003 + self.dist.rank * 10_007 + step)
+        return sample_batch(train_ids, tc.batch_size, cfg.block_size, cfg.objective, self.tokenizer, gen)
+
+    # -- pieces ----------------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _train_loss_estimate(self, train_ids: torch.Tensor) -> float:
+        """Loss on a few fresh training batches in eval mode, comparable with val_loss."""
+        cfg = self.model_cfg
+        self.model.eval()
+        gen = torch.Generator().manual_seed(4321)
+        batches = [
+            sample_batch(train_ids, 64, cfg.block_size, cfg.objective, self.tokenizer, gen) for _ in range(8)
+        ]
+        losses = [compute_loss(self.model, x, y).item() for x, y in batches]
+        self.model.train()
+        return float(np.mean(losses))
+
+    def _evaluate(self, step: int, val_batches, n_probes: int | None) -> Eval:
+        model, tok, corpus = self.model, self.tokenizer, self.corpus
+        model.eval()
+        val_loss = float(np.mean([compute_loss(model, x, y).item() for x, y in val_batches]))
+        metrics: dict = {"val_loss": val_loss}
+        chosen = corpus.probes if n_probes is None else corpus.probes[:: max(1, len(corpus.probes) // n_probes)]
+        metrics.update(probes.coref_metrics(model, tok, chosen))
+        if corpus.categories:
+            words = sorted(corpus.categories)
+            vectors = probes.word_vectors(model, tok, words, corpus.lang)
+            purity, chance = probes.neighbor_purity(vectors, [corpus.categories[w] for w in words])
+            metrics.update(neighbor_purity=purity, neighbor_chance=chance)
+        metrics.update(probes.cloze_metrics(model, tok, corpus.cloze_checks))
+        model.train()
+        return Eval(step, val_loss, metrics)
+
+    @torch.no_grad()
+    def _snapshot(self, step: int, words: list[str]) -> Snapshot:
+        model, tok, corpus = self.model, self.tokenizer, self.corpus
+        vectors = probes.word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
+        text = corpus.showcase.text if corpus.showcase else corpus.val_text[: self.model_cfg.block_size]
+        shown, attention, _ = probes.attention_for(model, tok, text)
+        return Snapshot(
+            step,
+            tuple(words),
+            tuple(corpus.categories[w] for w in words),
+            vectors,
+            text,
+            tuple(shown),
+            attention,
+        )
+
+    def _save(self, step: int, metrics: dict) -> str:
+        meta = {
+            "step": step,
+            "preset": self.preset,
+            "metrics": metrics,
+            "corpus": self.corpus.source,
+            "lang": self.corpus.lang,
+            "categories": self.corpus.categories,
+            "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        return save_checkpoint(
+            self.checkpoint_path,
+            self.model,
+            self.tokenizer,
+            self.train_cfg,
+            meta,
+            flatten_optimizer(self.optimizer),
+        )

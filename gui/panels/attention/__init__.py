@@ -1,0 +1,1 @@
+"""The attention panel: heatmap, head grid, word bars and the coreference report."""

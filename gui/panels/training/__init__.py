@@ -1,0 +1,1 @@
+"""The training panel: preset form, Train / Pause / Stop, live read-outs."""
