@@ -33,6 +33,8 @@ class TrainingSession(QObject):
     run_finished = Signal(object)  # Done
     run_failed = Signal(object)  # Failed
     state_changed = Signal(str)
+    run_paused = Signal()  # a pause took effect: the engine is idle between two events
+    run_resumed = Signal()
     run_loaded = Signal(object)  # RunHistory read from a run folder
 
     def __init__(self, trainer_factory: TrainerFactory | None = None, parent: QObject | None = None) -> None:
@@ -72,6 +74,8 @@ class TrainingSession(QObject):
             lambda: factory(model_cfg, train_cfg, corpus_path=corpus_path, out_dir=out_dir, preset=preset)
         )
         worker.event_emitted.connect(self._on_event_emitted)
+        worker.paused.connect(self.run_paused)
+        worker.resumed.connect(self.run_resumed)
         worker.crashed.connect(self._on_crashed)
         worker.ended.connect(self._on_ended)
         self._worker = worker
@@ -109,24 +113,23 @@ class TrainingSession(QObject):
 
     @Slot(object)
     def _on_event_emitted(self, event: Any) -> None:
-        if isinstance(event, Step):
-            self.step_logged.emit(event)
-        elif isinstance(event, Eval):
-            self.evaluated.emit(event)
-        elif isinstance(event, Snapshot):
-            self.snapshot_ready.emit(event)
-        elif isinstance(event, Started):
+        """The one place an engine event becomes a signal (what the session remembers, then the signal)."""
+        if isinstance(event, Started):
             self.run_dir = event.run_dir
-            self.run_started.emit(event)
-        elif isinstance(event, Done):
+        elif isinstance(event, (Done, Failed)):
             self._ended_cleanly = True
             self.checkpoint_path = event.checkpoint_path or self.checkpoint_path
-            self.last_metrics = dict(event.metrics)
-            self.run_finished.emit(event)
-        elif isinstance(event, Failed):
-            self._ended_cleanly = True
-            self.checkpoint_path = event.checkpoint_path or self.checkpoint_path
-            self.run_failed.emit(event)
+            if isinstance(event, Done):
+                self.last_metrics = dict(event.metrics)
+        signal = {
+            Started: self.run_started,
+            Step: self.step_logged,
+            Eval: self.evaluated,
+            Snapshot: self.snapshot_ready,
+            Done: self.run_finished,
+            Failed: self.run_failed,
+        }[type(event)]
+        signal.emit(event)
 
     @Slot(str)
     def _on_crashed(self, message: str) -> None:

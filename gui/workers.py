@@ -34,6 +34,8 @@ class EventWorker(QObject):
     event_emitted = Signal(object)
     crashed = Signal(str)
     ended = Signal()
+    paused = Signal()  # the engine is idle between two events (a pause took effect)
+    resumed = Signal()
 
     def __init__(self, make: Callable[[], Any]) -> None:
         super().__init__()
@@ -65,8 +67,10 @@ class EventWorker(QObject):
                 self.event_emitted.emit(event)
                 if not self._resume.is_set():  # pause: simply do not ask for the next event
                     self.holding = True
+                    self.paused.emit()
                     self._resume.wait()
                     self.holding = False
+                    self.resumed.emit()
                 if self._abandon:  # window closing: skip the engine's final evaluation and save
                     events.close()
                     break
@@ -94,10 +98,6 @@ class EventWorker(QObject):
         """Stop, and do not wait for the run's epilogue: close the generator at its next event."""
         self._abandon = True
         self.stop()
-
-    @property
-    def paused(self) -> bool:
-        return not self._resume.is_set()
 
 
 class CallWorker(QObject):
@@ -198,13 +198,19 @@ _reaper: _Reaper | None = None
 _collector: _GuiThreadGc | None = None
 
 
+def collect_garbage_on_gui_thread() -> None:
+    """Turn automatic garbage collection off and collect from a GUI-thread timer instead. Call it once, before
+    the first worker starts (the window does, where it is built; the GUI tests' fixture does too)."""
+    global _collector
+    if _collector is None:
+        _collector = _GuiThreadGc(QCoreApplication.instance())
+
+
 def start(worker: QObject, keep: QObject | None = None) -> QThread:
     """Move `worker` (with `run` and `ended`) onto a new QThread, start it, and keep both alive until done."""
-    global _reaper, _collector
+    global _reaper
     if _reaper is None:
         _reaper = _Reaper()
-    if _collector is None:  # before the first worker exists, so no collection ever runs in one
-        _collector = _GuiThreadGc(QCoreApplication.instance())
     thread = QThread()
     thread.setObjectName(type(worker).__name__)
     worker.moveToThread(thread)

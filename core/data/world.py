@@ -244,16 +244,8 @@ def _fact(w: _World, rng: random.Random) -> str:
 SINGLE_TEMPLATES = {"zh": "{x}在这里。它是{x}。", "en": "there is a {x}. it is that {x}."}
 
 # Share of lines that are (single-noun lines, coreference units, sitting sentences, "people can sit on …");
-# the rest are facts. English gets coreference and single-noun lines: with the Chinese mix the `default`
-# preset copied the antecedent on 0.66 of held-out English probes after 1,250 steps; with coreference
-# units alone (0.70) top-1 stayed at 0.1 until a late jump (step 600-1,100; by step 1,200 in 3 seeds of
-# 4); with this mix it was 1.00 at 1,100 steps in 4 seeds of 4, and in 8 of 8 with a near mix (measured,
-# held-out probes). Attention from the answer position still favours the antecedent on only 0.50-0.90 of
-# probes, by seed: often one layer-1 head per category gathers its noun whatever the predicate says, and
-# the predicate's category, fetched by another head, picks between them. In Chinese each category's head
-# yields to the other kind's predicate instead: >= 0.99 in 4 seeds of 4 at 1,100 steps, with or without
-# single-noun lines, but only 2 of 4 at the English rate (4e-3 decaying to 40 %). No English variant tried
-# (other mixes, role lines, 3.4x and 10x the text, 3e-3 or 4e-3 decaying to 10 %) reached 0.70 in every seed.
+# the rest are facts. English needs the single-noun stepping stone to learn copying within a minute; the
+# variants measured on the way are in docs/experiments.md.
 LINE_MIX = {"zh": (0.0, 0.40, 0.12, 0.03), "en": (0.30, 0.49, 0.04, 0.01)}
 
 

@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 import core.training.trainer as train
 from core.config import PRESETS
@@ -50,6 +51,7 @@ def test_resume_without_optimizer_state_is_refused(tmp_path):
     assert isinstance(events[-1], Failed) and "optimizer" in events[-1].message
 
 
+@pytest.mark.slow
 def test_torchrun_two_ranks_stay_in_step_and_learn(tmp_path):
     cmd = [
         sys.executable,

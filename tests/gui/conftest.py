@@ -35,6 +35,14 @@ def _isolated_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _gui_thread_gc(qapp):
+    """As in the app: garbage is collected on the GUI thread only (see gui.workers)."""
+    from gui import workers
+
+    workers.collect_garbage_on_gui_thread()
+
+
+@pytest.fixture(autouse=True)
 def _no_thread_left(qapp):
     """A test may not leave a worker running: give threads a short grace period, then fail (and clean up)."""
     yield

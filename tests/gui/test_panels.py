@@ -17,15 +17,15 @@ def _step(i, loss=2.0):
     return Step(i, i * 10, loss, 1e-3, 5e4, i * 1e9, i * 0.01, min(1.0, i / 100))
 
 
-def test_loss_panel_buffers_and_redraws_existing_curves(qtbot):
-    panel = LossPanel()
+def test_loss_panel_buffers_and_redraws_existing_curves(qtbot, context):
+    panel, session = LossPanel(context), context.session
     qtbot.addWidget(panel)
     panel.show()
     curves = (panel.raw_curve, panel.train_curve, panel.val_curve)
-    panel._on_run_started(Started("", "tiny", 1, 100, 0.0, 10, 100))
+    session.run_started.emit(Started("", "tiny", 1, 100, 0.0, 10, 100))
     for i in range(1, 51):
-        panel._on_step_logged(_step(i, 3.0 - i * 0.01))
-    panel._on_evaluated(Eval(50, 2.6, {}))
+        session.step_logged.emit(_step(i, 3.0 - i * 0.01))
+    session.evaluated.emit(Eval(50, 2.6, {}))
     qtbot.waitUntil(
         lambda: panel.raw_curve.getData()[0] is not None and len(panel.raw_curve.getData()[0]) == 50
     )
@@ -41,8 +41,8 @@ def test_loss_panel_buffers_and_redraws_existing_curves(qtbot):
     assert panel.plot.getPlotItem().ctrl.logYCheck.isChecked()
 
 
-def test_loss_panel_stays_smooth_at_100k_points(qtbot):
-    panel = LossPanel()
+def test_loss_panel_stays_smooth_at_100k_points(qtbot, context):
+    panel, session = LossPanel(context), context.session
     qtbot.addWidget(panel)
     panel.resize(800, 500)
     panel.show()
@@ -54,7 +54,7 @@ def test_loss_panel_stays_smooth_at_100k_points(qtbot):
         panel.train.append(i, float(loss))
     append_s = time.perf_counter() - started
     for i in range(99_000, 100_000):
-        panel._on_step_logged(_step(i, float(losses[i])))
+        session.step_logged.emit(_step(i, float(losses[i])))
     frames = []
     for _ in range(5):
         t = time.perf_counter()
@@ -65,12 +65,12 @@ def test_loss_panel_stays_smooth_at_100k_points(qtbot):
     assert append_s < 2.0 and sorted(frames)[2] < 0.1, (append_s, frames)
 
 
-def test_loss_panel_exports_png_and_csv(qtbot, tmp_path):
-    panel = LossPanel()
+def test_loss_panel_exports_png_and_csv(qtbot, tmp_path, context):
+    panel, session = LossPanel(context), context.session
     qtbot.addWidget(panel)
     for i in range(1, 11):
-        panel._on_step_logged(_step(i, 3.0 - i * 0.1))
-    panel._on_evaluated(Eval(10, 2.5, {}))
+        session.step_logged.emit(_step(i, 3.0 - i * 0.1))
+    session.evaluated.emit(Eval(10, 2.5, {}))
     assert panel.export_png(str(tmp_path / "loss.png"))
     assert (tmp_path / "loss.png").stat().st_size > 500
     assert panel.export_csv(str(tmp_path / "loss.csv"))
@@ -88,15 +88,15 @@ def test_pca_is_stable_and_captures_the_main_direction():
     assert np.allclose(again[:, 0], coords[:, 0] * -1) or np.dot(again[:, 0], coords[:, 0]) > 0
 
 
-def test_embedding_panel_shows_snapshot_points_and_purity(qtbot):
-    panel = EmbeddingPanel()
+def test_embedding_panel_shows_snapshot_points_and_purity(qtbot, context):
+    panel, session = EmbeddingPanel(context), context.session
     qtbot.addWidget(panel)
     tokens = ("猫", "狗", "垫子", "椅子", "苹果")
     vectors = np.random.default_rng(2).normal(size=(5, 8)).astype(np.float32)
     snapshot = Snapshot(
         10, tokens, ("animal", "animal", "seat", "seat", "food"), vectors, "", (), np.zeros((1, 1, 1, 1))
     )
-    panel._on_snapshot_ready(snapshot)
+    session.snapshot_ready.emit(snapshot)
     assert panel.points() == {}  # hidden (a tab behind another): held, not drawn
     panel.show()
     points = panel.points()
@@ -104,7 +104,7 @@ def test_embedding_panel_shows_snapshot_points_and_purity(qtbot):
     assert panel.labels.labels() == points  # every word is written beside its point
     xs, ys = panel.scatter.getData()
     assert len(xs) == 5
-    panel._on_evaluated(Eval(10, 2.0, {"neighbor_purity": 0.62, "neighbor_chance": 0.2}))
+    session.evaluated.emit(Eval(10, 2.0, {"neighbor_purity": 0.62, "neighbor_chance": 0.2}))
     assert "0.62" in panel.info.text() and "0.20" in panel.info.text()
     assert "动物" in panel.legend.text()
 
@@ -154,16 +154,16 @@ def test_tokenizer_panel_with_the_real_tokenizers(qtbot):
     qtbot.waitUntil(lambda: len(panel.chips()) == len("the cat sat"), timeout=10_000)
 
 
-def test_training_panel_readouts(qtbot):
-    panel = TrainingPanel()
+def test_training_panel_readouts(qtbot, context):
+    panel, session = TrainingPanel(context), context.session
     qtbot.addWidget(panel)
-    panel._on_run_started(Started("", "tiny", 1000, 100, 0.0, 50, 1000))
-    panel._on_step_logged(Step(50, 50_000, 2.5, 1e-3, 12_345, 3.2e12, 5.0, 0.5))
+    session.run_started.emit(Started("", "tiny", 1000, 100, 0.0, 50, 1000))
+    session.step_logged.emit(Step(50, 50_000, 2.5, 1e-3, 12_345, 3.2e12, 5.0, 0.5))
     assert panel.progress.value() == 500 and "5 s" in panel.progress.format()
     assert "50 / 100" in panel._values["step"].text()
     assert "12.3 k" in panel._values["speed"].text() and "3.2 T" in panel._values["flops"].text()
     assert "A100" in panel._values["a100"].text()
-    panel._on_evaluated(Eval(50, 2.4, {"coref_acc": 0.8, "coref_chance": 0.5, "neighbor_purity": 0.6}))
+    session.evaluated.emit(Eval(50, 2.4, {"coref_acc": 0.8, "coref_chance": 0.5, "neighbor_purity": 0.6}))
     assert "0.80" in panel._values["probes"].text() and "0.50" in panel._values["probes"].text()
     from gui import i18n
 

@@ -43,12 +43,13 @@ def test_pause_holds_and_stop_releases_a_paused_worker(window, qtbot, fake_train
     session.trainer_factory = fake_trainer(dt=0.002)
     _click(qtbot, window, "trainButton")
     qtbot.waitUntil(lambda: bool(made) and made[-1].pulled > 5, timeout=3000)
-    _click(qtbot, window, "pauseButton")
-    assert session.state == "paused"
+    with qtbot.waitSignal(session.run_paused, timeout=1000):  # arrives after the event in flight at the click
+        _click(qtbot, window, "pauseButton")
+    assert session.state == "paused" and session.is_holding()
     assert window.findChild(QPushButton, "pauseButton").text() in ("继续", "Resume")
-    qtbot.waitUntil(session.is_holding, timeout=1000)
     held = made[-1].pulled
-    qtbot.wait(300)
+    with qtbot.assertNotEmitted(session.step_logged, wait=300):  # paused: the engine is not asked for more
+        pass
     assert made[-1].pulled == held
     started = time.monotonic()
     with qtbot.waitSignal(session.run_finished, timeout=1000) as done:
@@ -195,13 +196,15 @@ def test_a_worker_result_for_a_deleted_widget_is_dropped(qtbot):
 
 
 def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
-    """Once a worker exists, automatic collection is off (it could free Qt objects in a worker thread,
-    where PySide deadlocks) and the GUI thread collects cycles instead."""
+    """Where the window is built, automatic collection is turned off (it could free Qt objects in a worker
+    thread, where PySide deadlocks) and the GUI thread collects cycles instead."""
     import gc
     import weakref
 
-    from gui import workers
+    from gui import create_main_window, workers
 
+    window = create_main_window()
+    qtbot.addWidget(window)
     workers.call_in_worker(lambda: None)
     qtbot.waitUntil(lambda: not workers.live_threads(), timeout=5000)
     assert not gc.isenabled()

@@ -17,6 +17,7 @@ def _n_train_points(win) -> int:
     return 0 if x is None else len(x)
 
 
+@pytest.mark.slow
 def test_train_pause_stop_retrain_and_close(window, qtbot):
     session = window.context.session
     combo = window.findChild(QComboBox, "presetCombo")
@@ -37,12 +38,12 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     # Pause holds the step count still.
     steps = []
     session.step_logged.connect(lambda e: steps.append(e.step))
-    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
-    assert session.state == "paused"
-    qtbot.waitUntil(session.is_holding, timeout=30_000)  # the step in progress at the click may still finish
-    qtbot.wait(100)  # and its event be delivered
+    with qtbot.waitSignal(session.run_paused, timeout=30_000):  # the step in progress may still finish
+        qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+        assert session.state == "paused"
     held = len(steps)
-    qtbot.wait(800)
+    with qtbot.assertNotEmitted(session.step_logged, wait=800):
+        pass
     assert len(steps) == held
     shown = _n_train_points(window)
     qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
