@@ -4,7 +4,9 @@ Kept small on purpose: panels talk to the engine only through `session` signals 
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
@@ -31,11 +33,25 @@ def runs_root() -> str:
     return root
 
 
+# What training and inspecting import. Importing torch holds the GIL for most of a second at a time (loading its
+# extension modules cannot be split), so the window does it once, right after its first paint, while Train
+# still says "loading": the user never meets that freeze mid-action.
+ENGINE_MODULES = ("torch", "core.model.checkpoint", "core.training.trainer", "core.analysis.probes")
+
+
+def _import_engine() -> None:
+    from importlib import import_module
+
+    for name in ENGINE_MODULES:
+        import_module(name)
+
+
 class AppContext(QObject):
     """Shared by all panels. `model_loaded(Checkpoint)` fires whenever a new model becomes current."""
 
     model_loaded = Signal(object)
     message_posted = Signal(str)  # one line for the status bar (errors from workers included)
+    engine_ready = Signal()  # the engine's modules (torch first) are imported; Train may be clicked
 
     def __init__(
         self, settings: QSettings, session: TrainingSession | None = None, parent: QObject | None = None
@@ -44,6 +60,7 @@ class AppContext(QObject):
         self.settings = settings
         self.session = session or TrainingSession(parent=self)
         self._model: Any = None
+        self.engine_loading = False  # True from the window's construction until the engine is imported
         self.session.run_finished.connect(self._on_run_finished)
 
     @property
@@ -67,6 +84,34 @@ class AppContext(QObject):
             return load_checkpoint(path)
 
         workers.call_in_worker(load, self.publish_model, self.post)
+
+    @staticmethod
+    def engine_imported() -> bool:
+        return all(name in sys.modules for name in ENGINE_MODULES)
+
+    def expect_engine(self) -> None:
+        """The window will load the engine after its first paint: until then Train shows a loading state."""
+        self.engine_loading = not self.engine_imported()
+
+    def load_engine(self) -> None:
+        """Import the engine in a worker, then emit engine_ready (at once when it is already imported)."""
+        if self.engine_imported():
+            self._on_engine_imported(freeze=False)
+        else:
+            self.engine_loading = True
+            workers.call_in_worker(_import_engine, lambda _r: self._on_engine_imported(), self._on_engine_error)
+
+    def _on_engine_imported(self, freeze: bool = True) -> None:
+        if freeze:
+            # torch, numpy and Qt live as long as the process: frozen, the GUI thread's full garbage
+            # collections skip their ~150 000 objects (one was 130-440 ms with them on a busy 2-core machine).
+            gc.freeze()
+        self.engine_loading = False
+        self.engine_ready.emit()
+
+    def _on_engine_error(self, message: str) -> None:
+        self.post(message)
+        self._on_engine_imported()  # Train then reports the same error as a failed run, in the panel
 
     def bundled_model(self) -> str | None:
         """The model the window shows at launch (see core.resources.startup_model)."""

@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
             lambda e: self._on_message_posted(tr("训练失败：", "Run failed: ") + e.message)
         )
         context.model_loaded.connect(self._on_model_loaded)
+        context.expect_engine()
+        context.engine_ready.connect(self._load_bundled)
         i18n.on_language_changed(self.retranslate)
         self.retranslate()
         self.restore_settings()  # after every dock exists, or restoreState cannot place them
@@ -265,7 +267,7 @@ class MainWindow(QMainWindow):
             left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
             if self._default_layout and left:  # the plots get the room; the form keeps what it needs
                 QTimer.singleShot(0, lambda: self.resizeDocks(left[:1], [520], Qt.Orientation.Horizontal))
-            workers.after_startup(self, self._load_bundled, delay_ms=200)  # torch is imported in a worker
+            workers.after_startup(self, self.context.load_engine, delay_ms=50)  # torch: in a worker, once
 
     def _load_bundled(self) -> None:
         bundled = self.context.bundled_model()

@@ -55,6 +55,7 @@ def test_settings_round_trip_in_a_temporary_file(qtbot, tmp_path, _isolated_sett
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
+    qtbot.waitUntil(lambda: not first.context.engine_loading, timeout=120_000)  # torch, imported once
     first.resize(720, 540)  # within the 800×800 offscreen screen: restoreGeometry clamps to it
     first.docks["embeddingDock"].close()
     combo = first.findChild(QComboBox, "presetCombo")
@@ -71,6 +72,7 @@ def test_settings_round_trip_in_a_temporary_file(qtbot, tmp_path, _isolated_sett
     assert (second.width(), second.height()) == (720, 540)
     assert not second.docks["embeddingDock"].isVisible() and second.docks["lossDock"].isVisible()
     assert second.findChild(QComboBox, "presetCombo").currentData() == "tiny"
+    qtbot.waitUntil(lambda: not second.context.engine_loading, timeout=10_000)
     assert second.findChild(QPushButton, "trainButton").text() == "Train"
     second.close()
     # nothing was written to the user's own settings locations
