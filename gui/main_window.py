@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._shown_once = False
         self._default_layout = False
+        context.expect_engine()  # before the panels: Train is built in its loading state
         self.setDockNestingEnabled(True)
         self.setCentralWidget(None)
         self._build_menus()
@@ -62,7 +63,6 @@ class MainWindow(QMainWindow):
             lambda e: self._on_message_posted(tr("训练失败：", "Run failed: ") + e.message)
         )
         context.model_loaded.connect(self._on_model_loaded)
-        context.expect_engine()
         context.engine_ready.connect(self._load_bundled)
         i18n.on_language_changed(self.retranslate)
         self.retranslate()
