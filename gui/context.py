@@ -60,7 +60,7 @@ class AppContext(QObject):
         self.settings = settings
         self.session = session or TrainingSession(parent=self)
         self._model: Any = None
-        self.engine_loading = False  # True from the window's construction until the engine is imported
+        self.engine_loading = False  # True from the window's construction until the engine is ready
         self.session.run_finished.connect(self._on_run_finished)
 
     @property
@@ -93,25 +93,42 @@ class AppContext(QObject):
         """The window will load the engine after its first paint: until then Train shows a loading state."""
         self.engine_loading = not self.engine_imported()
 
-    def load_engine(self) -> None:
-        """Import the engine in a worker, then emit engine_ready (at once when it is already imported)."""
-        if self.engine_imported():
-            self._on_engine_imported(freeze=False)
-        else:
-            self.engine_loading = True
-            workers.call_in_worker(_import_engine, lambda _r: self._on_engine_imported(), self._on_engine_error)
+    def load_engine(self, launch_model: str | None = None) -> None:
+        """Import the engine and load the launch model in one worker; then publish the model (the panels draw
+        it) and only then emit engine_ready, so the first click comes after every one-time cost."""
+        importing = not self.engine_imported()
+        if not importing and not launch_model:
+            self._on_engine_loaded(None, freeze=False)
+            return
+        self.engine_loading = True
 
-    def _on_engine_imported(self, freeze: bool = True) -> None:
+        def work():
+            _import_engine()
+            if not launch_model:
+                return None
+            from core.model.checkpoint import load_checkpoint
+
+            return load_checkpoint(launch_model)
+
+        workers.call_in_worker(
+            work,
+            lambda ckpt: self._on_engine_loaded(ckpt, importing),
+            lambda message: self._on_engine_error(message, importing),
+        )
+
+    def _on_engine_loaded(self, checkpoint: Any, freeze: bool = True) -> None:
         if freeze:
             # torch, numpy and Qt live as long as the process: frozen, the GUI thread's full garbage
             # collections skip their ~150 000 objects (one was 130-440 ms with them on a busy 2-core machine).
             gc.freeze()
+        if checkpoint is not None and self._model is None:
+            self.publish_model(checkpoint)
         self.engine_loading = False
         self.engine_ready.emit()
 
-    def _on_engine_error(self, message: str) -> None:
-        self.post(message)
-        self._on_engine_imported()  # Train then reports the same error as a failed run, in the panel
+    def _on_engine_error(self, message: str, freeze: bool) -> None:
+        self.post(message)  # a launch model that does not load; Train still works (or reports the error)
+        self._on_engine_loaded(None, freeze)
 
     def bundled_model(self) -> str | None:
         """The model the window shows at launch (see core.resources.startup_model)."""

@@ -63,7 +63,6 @@ class MainWindow(QMainWindow):
             lambda e: self._on_message_posted(tr("训练失败：", "Run failed: ") + e.message)
         )
         context.model_loaded.connect(self._on_model_loaded)
-        context.engine_ready.connect(self._load_bundled)
         i18n.on_language_changed(self.retranslate)
         self.retranslate()
         self.restore_settings()  # after every dock exists, or restoreState cannot place them
@@ -278,7 +277,7 @@ class MainWindow(QMainWindow):
             self._shown_once = True
             if self._default_layout:
                 QTimer.singleShot(0, self._fit_default_layout)
-            workers.after_startup(self, self.context.load_engine, delay_ms=50)  # torch: in a worker, once
+            workers.after_startup(self, self._load_engine, delay_ms=50)  # torch: in a worker, once
 
     def _fit_default_layout(self) -> None:
         """The left column gets LEFT_WIDTH of the window (at least what the form needs); in it the form keeps
@@ -297,10 +296,11 @@ class MainWindow(QMainWindow):
             heights = [need] + [max(1, (column - need) // (len(left) - 1))] * (len(left) - 1)
             self.resizeDocks(left, heights, Qt.Orientation.Vertical)
 
-    def _load_bundled(self) -> None:
-        bundled = self.context.bundled_model()
-        if bundled and not self._closed and self.context.current_model is None:
-            self.context.load_checkpoint(bundled)
+    def _load_engine(self) -> None:
+        """The engine, then the bundled model, while Train still says "loading" (see AppContext)."""
+        if not self._closed:
+            launch = self.context.bundled_model() if self.context.current_model is None else None
+            self.context.load_engine(launch)
 
     def closeEvent(self, event) -> None:
         """Stop the run, wait a bounded time, then save the layout."""

@@ -144,3 +144,27 @@ def test_chinese_renders_with_no_system_cjk_font(tmp_path):
     assert lines["FAMILY"] == "LLM Explorer Sans CJK"
     assert int(lines["WIDGETS"]) > 20  # the window really has Chinese labels and buttons to check
     assert lines["BAD"] == "[]"
+
+
+def test_train_waits_visibly_for_the_engine(qtbot, context):
+    """Until torch (and the launch model) are loaded, Train says so and cannot be clicked: the one-time
+    import that holds the GIL happens before the first click is possible."""
+    from PySide6.QtWidgets import QPushButton
+
+    from gui import i18n
+    from gui.panels.training.panel import TrainingPanel
+
+    i18n.set_language("en")
+    context.engine_loading = True
+    panel = TrainingPanel(context)
+    qtbot.addWidget(panel)
+    train = panel.findChild(QPushButton, "trainButton")
+    assert not train.isEnabled() and train.text() == "Loading the engine…"
+    panel.start_training()  # a programmatic click does nothing either
+    assert not context.session.is_busy()
+    published = []
+    context.model_loaded.connect(published.append)
+    with qtbot.waitSignal(context.engine_ready, timeout=1_000):
+        context._on_engine_loaded("a checkpoint", freeze=False)
+    assert published == ["a checkpoint"]  # the launch model is drawn before Train is enabled
+    assert train.isEnabled() and train.text() == "Train"
