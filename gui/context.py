@@ -36,7 +36,13 @@ def runs_root() -> str:
 # What training and inspecting import. Importing torch holds the GIL for most of a second at a time (loading its
 # extension modules cannot be split), so the window does it once, right after its first paint, while Train
 # still says "loading": the user never meets that freeze mid-action.
-ENGINE_MODULES = ("torch", "core.model.checkpoint", "core.training.trainer", "core.analysis.probes")
+ENGINE_MODULES = (
+    "torch",
+    "core.model.checkpoint",
+    "core.training.trainer",
+    "core.analysis.probes",
+    "torch._dynamo",
+)
 
 
 def _import_engine() -> None:
@@ -44,6 +50,15 @@ def _import_engine() -> None:
 
     for name in ENGINE_MODULES:
         import_module(name)
+    # Building the first AdamW imports torch._dynamo and with it ~830 more modules (sympy, mpmath, ...); seen
+    # as 130-490 ms stalls just after Train was clicked. A throwaway step on one tensor does it now instead.
+    import torch
+
+    weight = torch.nn.Parameter(torch.zeros(4, 4))
+    optimizer = torch.optim.AdamW([weight], lr=1e-3, fused=True)
+    (weight * weight).sum().backward()
+    torch.nn.utils.clip_grad_norm_([weight], 1.0)
+    optimizer.step()
 
 
 class AppContext(QObject):
