@@ -285,12 +285,13 @@ class MainWindow(QMainWindow):
         left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"] and d.isVisible()]
         if not left:
             return
-        width = max(int(self.width() * LEFT_WIDTH), max(d.minimumSizeHint().width() for d in left))
+        form = left[0].widget().widget()
+        need_width = form.sizeHint().width() + 24  # the scroll area's frame and a scroll bar's width
+        width = min(max(int(self.width() * LEFT_WIDTH), need_width), self.width() // 2)
         others = [d for d in self.docks.values() if d not in left and d.isVisible()]
         # Both sides at once: with no central widget, resizing the left column alone is not applied.
         self.resizeDocks(left[:1] + others[:1], [width, self.width() - width], Qt.Orientation.Horizontal)
         if len(left) > 1:
-            form = left[0].widget().widget()
             need = form.sizeHint().height() + 30  # and the dock's title bar
             column = sum(d.height() for d in left)
             heights = [need] + [max(1, (column - need) // (len(left) - 1))] * (len(left) - 1)

@@ -77,17 +77,15 @@ def layouts(app, tmp: str, out: str) -> int:
 
     os.makedirs(out, exist_ok=True)
     for width, height in ((1366, 768), (1920, 1080)):
-        window = create_main_window(os.path.join(tmp, f"layout-{width}.ini"))
-        window.set_language("zh")
-        window.resize(width, height)
-        window.show()
-        _wait(app, 120, lambda w=window: w.context.current_model is not None)
-        _wait(app, 2)
-        for lang in ("zh", "en"):
+        for lang in ("zh", "en"):  # a first launch in each language, as its user meets it
+            window = create_main_window(os.path.join(tmp, f"layout-{width}-{lang}.ini"))
             window.set_language(lang)
-            _wait(app, 0.5)
+            window.resize(width, height)
+            window.show()
+            _wait(app, 120, lambda w=window: w.context.current_model is not None)
+            _wait(app, 2)
             window.grab().save(os.path.join(out, f"layout-{width}x{height}-{lang}.png"))
-        window.close()
+            window.close()
     print("saved", *sorted(f for f in os.listdir(out) if f.startswith("layout-")))
     return 0
 
