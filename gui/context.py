@@ -4,7 +4,9 @@ Kept small on purpose: panels talk to the engine only through `session` signals 
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
@@ -31,11 +33,40 @@ def runs_root() -> str:
     return root
 
 
+# What training and inspecting import. Importing torch holds the GIL for most of a second at a time (loading its
+# extension modules cannot be split), so the window does it once, right after its first paint, while Train
+# still says "loading": the user never meets that freeze mid-action.
+ENGINE_MODULES = (
+    "torch",
+    "core.model.checkpoint",
+    "core.training.trainer",
+    "core.analysis.probes",
+    "torch._dynamo",
+)
+
+
+def _import_engine() -> None:
+    from importlib import import_module
+
+    for name in ENGINE_MODULES:
+        import_module(name)
+    # Building the first AdamW imports torch._dynamo and with it ~830 more modules (sympy, mpmath, ...); seen
+    # as 130-490 ms stalls just after Train was clicked. A throwaway step on one tensor does it now instead.
+    import torch
+
+    weight = torch.nn.Parameter(torch.zeros(4, 4))
+    optimizer = torch.optim.AdamW([weight], lr=1e-3, fused=True)
+    (weight * weight).sum().backward()
+    torch.nn.utils.clip_grad_norm_([weight], 1.0)
+    optimizer.step()
+
+
 class AppContext(QObject):
     """Shared by all panels. `model_loaded(Checkpoint)` fires whenever a new model becomes current."""
 
     model_loaded = Signal(object)
     message_posted = Signal(str)  # one line for the status bar (errors from workers included)
+    engine_ready = Signal()  # the engine's modules (torch first) are imported; Train may be clicked
 
     def __init__(
         self, settings: QSettings, session: TrainingSession | None = None, parent: QObject | None = None
@@ -44,6 +75,7 @@ class AppContext(QObject):
         self.settings = settings
         self.session = session or TrainingSession(parent=self)
         self._model: Any = None
+        self.engine_loading = False  # True from the window's construction until the engine is ready
         self.session.run_finished.connect(self._on_run_finished)
 
     @property
@@ -67,6 +99,51 @@ class AppContext(QObject):
             return load_checkpoint(path)
 
         workers.call_in_worker(load, self.publish_model, self.post)
+
+    @staticmethod
+    def engine_imported() -> bool:
+        return all(name in sys.modules for name in ENGINE_MODULES)
+
+    def expect_engine(self) -> None:
+        """The window will load the engine after its first paint: until then Train shows a loading state."""
+        self.engine_loading = not self.engine_imported()
+
+    def load_engine(self, launch_model: str | None = None) -> None:
+        """Import the engine and load the launch model in one worker; then publish the model (the panels draw
+        it) and only then emit engine_ready, so the first click comes after every one-time cost."""
+        importing = not self.engine_imported()
+        if not importing and not launch_model:
+            self._on_engine_loaded(None, freeze=False)
+            return
+        self.engine_loading = True
+
+        def work():
+            _import_engine()
+            if not launch_model:
+                return None
+            from core.model.checkpoint import load_checkpoint
+
+            return load_checkpoint(launch_model)
+
+        workers.call_in_worker(
+            work,
+            lambda ckpt: self._on_engine_loaded(ckpt, importing),
+            lambda message: self._on_engine_error(message, importing),
+        )
+
+    def _on_engine_loaded(self, checkpoint: Any, freeze: bool = True) -> None:
+        if freeze:
+            # torch, numpy and Qt live as long as the process: frozen, the GUI thread's full garbage
+            # collections skip their ~150 000 objects (one was 130-440 ms with them on a busy 2-core machine).
+            gc.freeze()
+        if checkpoint is not None and self._model is None:
+            self.publish_model(checkpoint)
+        self.engine_loading = False
+        self.engine_ready.emit()
+
+    def _on_engine_error(self, message: str, freeze: bool) -> None:
+        self.post(message)  # a launch model that does not load; Train still works (or reports the error)
+        self._on_engine_loaded(None, freeze)
 
     def bundled_model(self) -> str | None:
         """The model the window shows at launch (see core.resources.startup_model)."""

@@ -30,6 +30,9 @@ AREAS = {
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
 STATE_VERSION = 1  # bump when dock ids change so an old saved layout is ignored
+# The analysis views, as tabs that share most of the window: what the article is about comes first.
+TAB_ORDER = ("attentionDock", "clozeDock", "costDock", "embeddingDock", "tokenizerDock")
+LEFT_WIDTH = 0.3  # share of the window's width for the training form and the loss curve
 
 
 class MainWindow(QMainWindow):
@@ -45,11 +48,13 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._shown_once = False
         self._default_layout = False
+        context.expect_engine()  # before the panels: Train is built in its loading state
         self.setDockNestingEnabled(True)
         self.setCentralWidget(None)
         self._build_menus()
         for spec in self._specs:
             self._add_dock(spec)
+        self._arrange_docks()
         self._state_label = QLabel()
         self.statusBar().addPermanentWidget(self._state_label)
         context.message_posted.connect(self._on_message_posted)
@@ -64,7 +69,8 @@ class MainWindow(QMainWindow):
 
     # --- building -------------------------------------------------------------------------------------
     def _add_dock(self, spec: PanelSpec) -> None:
-        """Per area: the first dock on top, the second below it, later ones as tabs behind the second."""
+        """Left: docks stacked top to bottom (the form, then the loss curve). Every other area: one tab group,
+        so each analysis view gets the whole of it; `TAB_ORDER` first, the rest in registry order."""
         dock = QDockWidget(self)
         dock.setObjectName(spec.id)
         try:
@@ -74,19 +80,26 @@ class MainWindow(QMainWindow):
             panel.setWordWrap(True)
         dock.setWidget(DockScroll(panel))  # a tall panel scrolls; the window never outgrows the screen
         area = AREAS.get(spec.area, AREAS["right"])
-        same_area = [d for d in self.docks.values() if self.dockWidgetArea(d) == area]
-        if len(same_area) == 1:
-            self.addDockWidget(area, dock)
-            self.splitDockWidget(same_area[0], dock, Qt.Orientation.Vertical)
-        elif same_area:
-            self.addDockWidget(area, dock)
-            self.tabifyDockWidget(same_area[1], dock)
-            same_area[1].raise_()
-        else:
-            self.addDockWidget(area, dock)
+        self.addDockWidget(area, dock)
         self.docks[spec.id] = dock
         self.panels[spec.id] = panel
         self.view_menu.addAction(dock.toggleViewAction())
+
+    def _arrange_docks(self) -> None:
+        """The first-launch layout (a saved one replaces it in restore_settings)."""
+        by_area: dict[Qt.DockWidgetArea, list[QDockWidget]] = {}
+        for dock in self.docks.values():
+            by_area.setdefault(self.dockWidgetArea(dock), []).append(dock)
+        for area, docks in by_area.items():
+            if area == AREAS["left"]:
+                for upper, lower in zip(docks, docks[1:], strict=False):
+                    self.splitDockWidget(upper, lower, Qt.Orientation.Vertical)
+                continue
+            rank = {name: i for i, name in enumerate(TAB_ORDER)}
+            docks.sort(key=lambda d: rank.get(d.objectName(), len(rank)))
+            for dock in docks[1:]:
+                self.tabifyDockWidget(docks[0], dock)
+            docks[0].raise_()
 
     def _action(self, menu, slot, shortcut=None, role=None) -> QAction:
         action = QAction(self)
@@ -262,15 +275,33 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"]]
-            if self._default_layout and left:  # the plots get the room; the form keeps what it needs
-                QTimer.singleShot(0, lambda: self.resizeDocks(left[:1], [520], Qt.Orientation.Horizontal))
-            workers.after_startup(self, self._load_bundled, delay_ms=200)  # torch is imported in a worker
+            if self._default_layout:
+                QTimer.singleShot(0, self._fit_default_layout)
+            workers.after_startup(self, self._load_engine, delay_ms=50)  # torch: in a worker, once
 
-    def _load_bundled(self) -> None:
-        bundled = self.context.bundled_model()
-        if bundled and not self._closed and self.context.current_model is None:
-            self.context.load_checkpoint(bundled)
+    def _fit_default_layout(self) -> None:
+        """The left column gets LEFT_WIDTH of the window (at least what the form needs); in it the form keeps
+        its own height and the loss curve takes the rest. The tab group on the right gets everything else."""
+        left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"] and d.isVisible()]
+        if not left:
+            return
+        form = left[0].widget().widget()
+        need_width = form.sizeHint().width() + 24  # the scroll area's frame and a scroll bar's width
+        width = min(max(int(self.width() * LEFT_WIDTH), need_width), self.width() // 2)
+        others = [d for d in self.docks.values() if d not in left and d.isVisible()]
+        # Both sides at once: with no central widget, resizing the left column alone is not applied.
+        self.resizeDocks(left[:1] + others[:1], [width, self.width() - width], Qt.Orientation.Horizontal)
+        if len(left) > 1:
+            need = form.sizeHint().height() + 30  # and the dock's title bar
+            column = sum(d.height() for d in left)
+            heights = [need] + [max(1, (column - need) // (len(left) - 1))] * (len(left) - 1)
+            self.resizeDocks(left, heights, Qt.Orientation.Vertical)
+
+    def _load_engine(self) -> None:
+        """The engine, then the bundled model, while Train still says "loading" (see AppContext)."""
+        if not self._closed:
+            launch = self.context.bundled_model() if self.context.current_model is None else None
+            self.context.load_engine(launch)
 
     def closeEvent(self, event) -> None:
         """Stop the run, wait a bounded time, then save the layout."""

@@ -108,6 +108,8 @@ class LossPanel(QWidget):
             session.step_logged.connect(self._on_step_logged)
             session.evaluated.connect(self._on_evaluated)
             session.run_loaded.connect(self._on_run_loaded)
+            session.run_finished.connect(self._on_run_ended)
+            session.run_failed.connect(self._on_run_ended)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -145,6 +147,12 @@ class LossPanel(QWidget):
     def _on_evaluated(self, event: Eval) -> None:
         self.val.append(event.step, event.val_loss)
         self._mark_dirty()
+
+    def _on_run_ended(self, _event) -> None:
+        """The last points are drawn now, not by the throttled timer up to half a second later (seen as a
+        curve still growing after Train was enabled again)."""
+        self._timer.stop()
+        self.redraw()
 
     def _on_run_loaded(self, history) -> None:
         """A run folder: replace the curves in one go."""

@@ -161,5 +161,6 @@ def window(qtbot, _isolated_settings):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: not win.context.engine_loading, timeout=120_000)  # Train is enabled from here
     yield win
     win.close()

@@ -53,6 +53,13 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     # checkpoint before Done, which takes a few seconds more on a busy 2-core machine.)
     steps_after_stop = []
     session.step_logged.connect(lambda e: steps_after_stop.append((time.monotonic(), e.step)))
+    drawn_at_finish = []  # what the loss plot holds the moment run_finished is handled (its slot runs first)
+    loss_panel = window.panels["lossDock"]
+    session.run_finished.connect(
+        lambda e: drawn_at_finish.append(
+            (loss_panel.raw_curve.getData(), loss_panel.val_curve.getData(), loss_panel.train.n, e.metrics)
+        )
+    )
     started = time.monotonic()
     with qtbot.waitSignal(session.run_finished, timeout=90_000) as finished:
         qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
@@ -60,6 +67,10 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
         (round(t - started, 2), s) for t, s in steps_after_stop
     ]
     assert finished.args[0].reason == "stopped"
+    # A finished run is drawn at once: the curves end on the run's final step and final validation loss.
+    (train_x, _), (val_x, val_y), buffered, metrics = drawn_at_finish[0]
+    assert len(train_x) == buffered and train_x[-1] == steps[-1]  # every Step event, the last one included
+    assert val_x[-1] == metrics["steps"] and val_y[-1] == pytest.approx(metrics["val_loss"])
     qtbot.waitUntil(train.isEnabled, timeout=2_000)
     assert not stop.isEnabled()
 

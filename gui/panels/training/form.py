@@ -91,11 +91,13 @@ class TrainForm(QWidget):
         ]
         for row, (left_key, left, right_key, right) in enumerate(rows):
             grid.addWidget(self._label(left_key), row, 0)
-            grid.addWidget(left, row, 1, 1, 1 if right is not None else 3)
+            # A row without a second label: the left field takes the label's column too, so a long choice
+            # ("small world · English") is not cut in a narrow column.
+            grid.addWidget(left, row, 1, 1, 1 if right_key else 2 if right is not None else 3)
             if right_key:
                 grid.addWidget(self._label(right_key), row, 2)
             if right is not None:
-                grid.addWidget(right, row, 3 if right_key else 2, 1, 1 if right_key else 2)
+                grid.addWidget(right, row, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 

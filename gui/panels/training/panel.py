@@ -83,6 +83,8 @@ class TrainingPanel(QWidget):
             self.session.run_finished.connect(self._on_run_finished)
             self.session.run_failed.connect(self._on_run_failed)
             self.session.state_changed.connect(self._on_state_changed)
+            if hasattr(context, "engine_ready"):
+                context.engine_ready.connect(lambda: self._on_state_changed(self._state()))
         self._on_state_changed(self._state())
 
     def retranslate(self) -> None:
@@ -96,7 +98,9 @@ class TrainingPanel(QWidget):
         }
         for key, text in names.items():
             self._names[key].setText(text)
-        self.train_button.setText(tr("训练", "Train"))
+        self.train_button.setText(
+            tr("正在加载训练引擎…", "Loading the engine…") if self._engine_loading() else tr("训练", "Train")
+        )
         self.pause_button.setText(tr("继续", "Resume") if self._state() == "paused" else tr("暂停", "Pause"))
         self.stop_button.setText(tr("正在停止…", "Stopping…") if self._stopping else tr("停止", "Stop"))
         for event in self._shown.values():  # read-outs written in the old language are re-written
@@ -111,6 +115,10 @@ class TrainingPanel(QWidget):
         }[type(event)]
         handler(event)
 
+    def _engine_loading(self) -> bool:
+        """The window imports torch once after its first paint; Train waits for it (a visible state)."""
+        return bool(getattr(self.context, "engine_loading", False))
+
     def _state(self) -> str:
         return self.session.state if self.session is not None else "idle"
 
@@ -118,7 +126,7 @@ class TrainingPanel(QWidget):
         return self.form.configs()
 
     def start_training(self) -> None:
-        if self.session is None or self.session.is_busy():
+        if self.session is None or self.session.is_busy() or self._engine_loading():
             return
         try:
             model, train = self.form.configs()
@@ -152,7 +160,7 @@ class TrainingPanel(QWidget):
         if state == "idle":
             self._stopping = False
         running = state != "idle"
-        self.train_button.setEnabled(not running)
+        self.train_button.setEnabled(not running and not self._engine_loading())
         self.pause_button.setEnabled(running and not self._stopping)
         self.stop_button.setEnabled(running and not self._stopping)
         self.form.set_locked(running)
