@@ -351,3 +351,12 @@ def test_a_save_interrupted_between_two_moves_falls_back_to_the_previous_checkpo
     save_checkpoint(saved, make_model(tok.vocab_size, seed=6, n_layer=2), tok, TrainConfig(), {"step": 10})
     assert load_checkpoint(saved).meta["step"] == 10
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model.json", "model.safetensors"]
+
+
+@pytest.mark.parametrize("objective", ["causal", "masked"])
+def test_the_shapes_checked_before_loading_are_exactly_the_models(make_model, objective):
+    from core.model.checkpoint import expected_shapes
+
+    model = make_model(40, n_layer=3, objective=objective)
+    real = {k: tuple(v.shape) for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    assert expected_shapes(model.cfg) == real

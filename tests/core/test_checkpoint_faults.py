@@ -164,3 +164,50 @@ def test_sigkill_at_random_moments_of_saving_always_leaves_a_loadable_checkpoint
     )
     left = sorted(p.name for p in Path(tmp_path).iterdir())
     assert left == ["model.json", "model.safetensors"], left  # the next save cleans up what the kills left
+
+
+CRAFTED = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from core.model.checkpoint import CheckpointError, load_checkpoint
+    path = sys.argv[1]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    try:
+        load_checkpoint(path)
+        message = None
+    except CheckpointError as e:
+        message = str(e)
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"message": message, "seconds": seconds, "peak_kb": after, "growth_kb": after - before}))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "shape", [{"n_layer": 39, "n_embd": 2048, "n_head": 16}, {"n_layer": 48, "n_embd": 4096}]
+)
+def test_a_crafted_big_config_beside_tiny_weights_is_refused_at_once_in_little_memory(
+    tmp_path, make_model, shape
+):
+    """The tester's 73 KB file: a JSON asking for an in-bounds giant model next to tiny weights (it took
+    51 s and 7.9 GB before). Measured in a fresh process: time of the load, growth of its peak RSS."""
+    tok = train_tokenizer("char", TEXT)
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(path, make_model(tok.vocab_size), tok, TrainConfig(), {"step": 1})
+    doc = json.loads(path.with_suffix(".json").read_text("utf-8"))
+    doc["model_config"].update(shape)
+    path.with_suffix(".json").write_text(json.dumps(doc), "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", CRAFTED, str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"\n{shape}: refused in {r['seconds'] * 1000:.0f} ms, peak RSS grew {r['growth_kb'] / 1024:.1f} MB "
+        f"(process peak {r['peak_kb'] / 1024:.0f} MB): {r['message']}"
+    )
+    assert r["message"] and "parameters" in r["message"]
+    assert r["seconds"] < 1.0
+    assert r["growth_kb"] < 200 * 1024
