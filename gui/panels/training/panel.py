@@ -159,6 +159,7 @@ class TrainingPanel(QWidget):
         self.retranslate()
 
     def _on_run_started(self, event: Started) -> None:
+        self.message.clear()  # a new run: the last one's failure must not outlive it
         self._total_steps = event.total_steps
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
