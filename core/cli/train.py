@@ -133,6 +133,8 @@ def _train_human(r: dict) -> str:
     def score(key: str) -> str:  # probe scores are None for a user's own text: it has no probes
         return "n/a" if r.get(key) is None else f"{r[key]:.2f}"
 
+    if r.get("train_loss") is None:  # stopped while preparing: no model, no figures
+        return f"{r.get('reason', 'stopped')} before the first step; nothing was trained or saved"
     return (
         f"{r['steps']} steps, {r['tokens']:,} tokens in {r['elapsed_s']:.1f} s "
         f"({r['tokens_per_s']:,.0f} tokens/s)\n"

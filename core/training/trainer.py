@@ -153,6 +153,7 @@ class Trainer:
                 f" ({len(corpus.train_text) + len(corpus.val_text):,} characters in all): use a longer text"
                 " or a shorter context"
             )
+        self._check_stop()  # before the model exists: nothing to save, so the run just ends
         if tc.threads:
             torch.set_num_threads(tc.threads)
         torch.manual_seed(tc.seed)
