@@ -66,7 +66,8 @@ def _fleet_counts(specs: list[str]) -> dict[str, int]:
         if count < 0:
             raise ValueError(f"GPU count must be ≥ 0, not {count}")
         if count > MAX_GPUS:  # beyond any fleet, and a 400-digit count overflowed the float arithmetic
-            raise ValueError(f"GPU count must be at most {MAX_GPUS:,}, not {n[:20]}{'…' if len(n) > 20 else ''}")
+            shown = n.strip()[:20] + ("…" if len(n.strip()) > 20 else "")
+            raise ValueError(f"GPU count must be at most {MAX_GPUS:,}, not {shown}")
         gid = F.gpu(name.strip()).id
         counts[gid] = counts.get(gid, 0) + count
     return counts

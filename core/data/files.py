@@ -22,6 +22,8 @@ def file_corpus(path: str | os.PathLike, min_chars: int = 64) -> Corpus:
         raise CorpusError(f"Cannot open {shown}: {e.strerror or e}") from None
     if os.path.isdir(name):
         raise CorpusError(f"{shown} is a folder, not a text file.")
+    if not os.path.isfile(name):  # a FIFO would block the read forever, /dev/zero never ends
+        raise CorpusError(f"{shown} is a device or pipe, not a text file.")
     if size > MAX_FILE_BYTES:
         raise CorpusError(f"{shown} is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
     try:

@@ -191,7 +191,7 @@ def load_checkpoint(path: str | os.PathLike, with_optimizer: bool = False) -> Ch
     p = Path(path)
     if p.is_dir() and not (p / "model.safetensors").exists() and not (p / "model.json").exists():
         kind = "a folder named like a weights file" if p.suffix in (".safetensors", ".json") else "a folder"
-        raise CheckpointError(f"{p.name}: {kind}, with no model.safetensors or model.json inside")
+        raise CheckpointError(f"{p.name or p}: {kind}, with no model.safetensors or model.json inside")
     weights_path, json_path = checkpoint_paths(path)
     remove_stale_temporaries(weights_path)
     try:

@@ -28,7 +28,20 @@ def _rss_mb() -> float:
 def test_thirty_train_stop_cycles_leave_no_thread_and_no_growing_memory(window, qtbot):
     from gui import workers
 
+    from dataclasses import replace
+
+    from core.data.world import world_corpus
+    from core.training.trainer import Trainer
+
+    world = world_corpus("zh", seed=0, n_train_chars=20_000)
+    world = replace(world, probes=world.probes[:8], cloze_checks=world.cloze_checks[:4])
+
+    def small_world_trainer(model_cfg, train_cfg, corpus_path=None, out_dir=None, preset="custom"):
+        """The real engine on a small world, so 30 cycles take seconds each, not a minute."""
+        return Trainer(model_cfg, train_cfg, out_dir=out_dir, preset=preset, corpus=world)
+
     session = window.context.session
+    session.trainer_factory = small_world_trainer
     combo = window.findChild(QComboBox, "presetCombo")
     combo.setCurrentIndex(combo.findData("tiny"))
     window.findChild(QSpinBox, "stepsSpin").setValue(100_000)
