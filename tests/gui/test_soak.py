@@ -26,12 +26,11 @@ def _rss_mb() -> float:
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_thirty_train_stop_cycles_leave_no_thread_and_no_growing_memory(window, qtbot):
-    from gui import workers
-
     from dataclasses import replace
 
     from core.data.world import world_corpus
     from core.training.trainer import Trainer
+    from gui import workers
 
     world = world_corpus("zh", seed=0, n_train_chars=20_000)
     world = replace(world, probes=world.probes[:8], cloze_checks=world.cloze_checks[:4])
