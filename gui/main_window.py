@@ -249,6 +249,15 @@ class MainWindow(QMainWindow):
         path = getattr(checkpoint, "path", "") or ""
         stem = os.path.splitext(os.path.basename(path))[0]
         name = stem if stem not in ("", "model") else os.path.basename(os.path.dirname(path)) or "model"
+        if getattr(checkpoint, "recovered", ""):  # the newest save was interrupted: say which one this is
+            step = (getattr(checkpoint, "meta", None) or {}).get("step", "?")
+            self._on_message_posted(
+                tr(
+                    f"最近一次保存被中断，已加载它之前的检查点（第 {step} 步）：{name}",
+                    f"The last save was interrupted; loaded the checkpoint before it (step {step}): {name}",
+                )
+            )
+            return
         self.statusBar().showMessage(tr("已加载模型 ", "Model loaded: ") + name, 5000)
 
     # --- settings and lifetime ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from core.events import Done, Eval, Failed, Preparing, Snapshot, Started, Step
 from core.runlog import read_run_folder
 from gui import workers
 
@@ -34,6 +34,7 @@ class TrainingSession(QObject):
     run_failed = Signal(object)  # Failed
     state_changed = Signal(str)
     run_loaded = Signal(object)  # RunHistory read from a run folder
+    preparing = Signal(object)  # Preparing: a large text being tokenized before the first step
 
     def __init__(self, trainer_factory: TrainerFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +116,8 @@ class TrainingSession(QObject):
             self.evaluated.emit(event)
         elif isinstance(event, Snapshot):
             self.snapshot_ready.emit(event)
+        elif isinstance(event, Preparing):
+            self.preparing.emit(event)
         elif isinstance(event, Started):
             self.run_dir = event.run_dir
             self.run_started.emit(event)

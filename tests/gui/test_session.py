@@ -264,3 +264,29 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
     keep = [Node() for _ in range(gc.get_threshold()[0] + 1)]  # past generation 0's threshold
     qtbot.waitUntil(lambda: gone() is None, timeout=5000)
     del keep
+
+
+def test_preparing_a_large_text_is_shown_on_the_progress_bar(window, qtbot):
+    from PySide6.QtWidgets import QProgressBar
+
+    from core.events import Done, Preparing
+
+    class Preparer:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def stop(self):
+            pass
+
+        def run(self):
+            yield Preparing("encoding", 50, 100)
+            time.sleep(0.3)
+            yield Done("stopped", {}, "")
+
+    session = window.context.session
+    session.trainer_factory = Preparer
+    bar = window.findChild(QProgressBar, "trainProgress")
+    with qtbot.waitSignal(session.preparing, timeout=3000):
+        _click(qtbot, window, "trainButton")
+    assert "50%" in bar.format()
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=3000)
