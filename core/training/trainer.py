@@ -106,8 +106,7 @@ class Trainer:
         try:
             yield from self._run()
         except GeneratorExit:  # the consumer closed the run (window closed, discard): leave an end record
-            if self._log is not None:
-                self._log.write("done", Done("abandoned", {"steps": self._step_done}, self._last_good()))
+            self._end_record("done", Done("abandoned", {"steps": self._step_done}, self._last_good()))
             raise
         except _StoppedEarly:
             yield Done("stopped", {}, "")
@@ -115,7 +114,18 @@ class Trainer:
             text = str(e).strip().splitlines()[0] if str(e).strip() else ""
             # Our own errors (bad corpus, bad config, no optimizer state) speak for themselves.
             message = text if isinstance(e, ValueError) and text else f"{e.__class__.__name__}: {text}"
-            yield Failed(message, self._last_good(), bad_input=isinstance(e, ValueError))
+            failed = Failed(message, self._last_good(), bad_input=isinstance(e, ValueError))
+            self._end_record("failed", failed)
+            yield failed
+
+    def _end_record(self, kind: str, event: Done | Failed) -> None:
+        """The run's last line in metrics.jsonl, written once whatever way the run ends."""
+        log, self._log = self._log, None
+        if log is not None and log.path.parent.is_dir():
+            try:
+                log.write(kind, event)
+            except OSError:  # a full disk must not hide the run's own message
+                pass
 
     def _last_good(self) -> str:
         return str(self.checkpoint_path) if self.checkpoint_path.exists() else ""
@@ -229,9 +239,10 @@ class Trainer:
             except _NonFiniteLoss as e:
                 failed = Failed(str(e), self._last_good())
                 if lead:
-                    log.write("failed", failed)
+                    self._end_record("failed", failed)
                     yield failed
                 return
+            self._step_done = tally.step
             if not lead:
                 continue
             now = time.perf_counter()
@@ -247,7 +258,6 @@ class Trainer:
                 yield ev
             if tally.step % tc.snapshot_every == 0:
                 yield self._snapshot(tally.step, entity_words)
-            self._step_done = tally.step
             due = tc.checkpoint_seconds and time.perf_counter() - last_save >= tc.checkpoint_seconds
             if due or (tc.checkpoint_every and tally.step % tc.checkpoint_every == 0):
                 self._save(tally.step, {})
@@ -343,7 +353,7 @@ class Trainer:
         }
         path = self._save(step, metrics)
         done = Done(reason, metrics, path)
-        log.write("done", done)
+        self._end_record("done", done)
         yield done
 
     def _train_batch(self, train_ids: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:

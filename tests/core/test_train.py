@@ -322,3 +322,16 @@ def test_a_large_text_reports_its_preparation(zh_world, tiny_model_cfg, tiny_tra
     trainer = Trainer(tiny_model_cfg, tiny_train_cfg, out_dir=str(tmp_path / "run"), corpus=zh_world)
     first = next(iter(trainer.run()))
     assert type(first).__name__ == "Preparing" and first.stage == "tokenizer"
+
+
+def test_a_run_that_fails_mid_way_ends_its_log_with_the_failure(
+    make_trainer, tiny_train_cfg, tmp_path, monkeypatch
+):
+    def broken_snapshot(self, step, words):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(Trainer, "_snapshot", broken_snapshot)
+    events = list(make_trainer(tiny_train_cfg).run())
+    assert isinstance(events[-1], Failed)
+    last = read_metrics(tmp_path / "run")[-1]
+    assert last["type"] == "failed" and "injected" in last["message"]
