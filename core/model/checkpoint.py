@@ -118,7 +118,7 @@ def save_checkpoint(
         )
         tmp = _temp_for(json_path)
         staged.append((tmp, json_path))
-        Path(tmp).write_text(json.dumps(doc, ensure_ascii=False, allow_nan=False), "utf-8")
+        Path(tmp).write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
         for tmp, _ in staged:
             _fsync(tmp)
         _keep_previous(weights_path)
