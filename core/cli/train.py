@@ -109,9 +109,14 @@ def run_train(args: argparse.Namespace) -> dict | None:
             if event.bad_input:
                 raise ValueError(event.message)
             raise RunFailed(event.message)
-        if isinstance(event, Preparing) and not args.json:
+        if (
+            isinstance(event, Preparing)
+            and not args.json
+            and (event.done == 0 or time.monotonic() - last_print > 2)
+        ):
             of = f" {event.done:,} of {event.total:,} characters" if event.total else ""
             print(f"preparing: {event.stage}{of}", file=sys.stderr)
+            last_print = time.monotonic()
         if isinstance(event, Step) and not args.json and time.monotonic() - last_print > 2:
             print(
                 f"step {event.step:6d}  loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s",
