@@ -225,6 +225,8 @@ class BpeTokenizer(Tokenizer):
         return {"kind": self.kind, "version": FORMAT_VERSION, "tokenizer_json": self._hf.to_str()}
 
 
+MAX_BPE_TRAIN_CHARS = 8_000_000  # BPE merges are learned from at most the first 8 M characters: the 39 MB
+# one-"word" file peaked at 4 GB inside the library when all of it was used; a small model needs no more
 MAX_WORD_CHARS = 256  # BPE sees no run of non-space characters longer than this (see `bounded_pieces`)
 _LONG_RUN = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
 
@@ -290,6 +292,9 @@ def train_tokenizer(kind: str, text: str, vocab_size: int = 600) -> Tokenizer:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
+    if len(text) > MAX_BPE_TRAIN_CHARS:  # merges from a sample: the library's memory grows with the text
+        cut = text.rfind("\n", 0, MAX_BPE_TRAIN_CHARS)
+        text = text[: cut + 1 if cut > 0 else MAX_BPE_TRAIN_CHARS]
     hf.train_from_iterator(_lines(text), trainer=trainer)
     return BpeTokenizer(hf)
 
