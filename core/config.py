@@ -54,6 +54,7 @@ class TrainConfig:
     eval_every: int = 100  # held-out loss and probe metrics every K steps
     snapshot_every: int = 50  # embeddings + probe attention every K steps
     checkpoint_every: int = 0  # also save a checkpoint every K steps (0: only at the end)
+    checkpoint_seconds: float = 300.0  # and at least this often in wall time, so a long run never loses much
     seed: int = 0  # corpus, init and batch order
     lang: str = "zh"  # world corpus language
     tokenizer: str = "auto"  # "char", "bpe" or "auto" (char for zh, bpe for en)
@@ -76,6 +77,7 @@ class TrainConfig:
         _bound("eval_every", self.eval_every, 1, 100_000_000)
         _bound("snapshot_every", self.snapshot_every, 1, 100_000_000)
         _bound("checkpoint_every", self.checkpoint_every, 0, 100_000_000)
+        _bound("checkpoint_seconds", self.checkpoint_seconds, 0.0, 30 * 86400)
         _bound("bpe_vocab", self.bpe_vocab, 258, 100_000)  # 256 bytes + 2 specials
         _bound("threads", self.threads, 0, 1024)
         if self.lang not in LANGS:

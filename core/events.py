@@ -50,8 +50,15 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Preparing:
+    stage: str  # "corpus", "tokenizer" or "encoding": what the run is doing before its first step
+    done: int  # units of the stage done (characters encoded, …)
+    total: int  # units in the stage (0: not known)
+
+
+@dataclass(frozen=True)
 class Done:
-    reason: str  # "finished", "stopped" or "time"
+    reason: str  # "finished", "stopped", "time", or "abandoned" (window closed without saving)
     metrics: dict[str, float]
     checkpoint_path: str
 
@@ -60,6 +67,7 @@ class Done:
 class Failed:
     message: str  # one line for a person; the last good checkpoint (if any) is kept
     checkpoint_path: str = ""
+    bad_input: bool = False  # the input (text, config) is the problem, not the run: the CLI exits 2
 
 
-Event = Started | Step | Eval | Snapshot | Done | Failed
+Event = Started | Preparing | Step | Eval | Snapshot | Done | Failed

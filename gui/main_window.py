@@ -33,6 +33,7 @@ STATE_VERSION = 1  # bump when dock ids change so an old saved layout is ignored
 # The analysis views, as tabs that share most of the window: what the article is about comes first.
 TAB_ORDER = ("attentionDock", "clozeDock", "costDock", "embeddingDock", "tokenizerDock")
 LEFT_WIDTH = 0.3  # share of the window's width for the training form and the loss curve
+CLOSE_SAVE_TIMEOUT_MS = 60_000  # "stop and save" waits this long for the final save before closing anyway
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +50,9 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._default_layout = False
         context.expect_engine()  # before the panels: Train is built in its loading state
+        self._close_choice: str | None = None  # "save" or "discard", once asked on closing mid-run
+        self._close_timer: QTimer | None = None
+        self._failure_shown = ""
         self.setDockNestingEnabled(True)
         self.setCentralWidget(None)
         self._build_menus()
@@ -59,9 +63,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._state_label)
         context.message_posted.connect(self._on_message_posted)
         context.session.state_changed.connect(self._on_state_changed)
-        context.session.run_failed.connect(
-            lambda e: self._on_message_posted(tr("训练失败：", "Run failed: ") + e.message)
-        )
+        context.session.run_failed.connect(self._on_run_failed)
+        context.session.run_started.connect(self._on_run_started)
         context.model_loaded.connect(self._on_model_loaded)
         i18n.on_language_changed(self.retranslate)
         self.retranslate()
@@ -237,6 +240,16 @@ class MainWindow(QMainWindow):
     def _on_message_posted(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
 
+    def _on_run_failed(self, event) -> None:
+        self._failure_shown = tr("训练失败：", "Run failed: ") + event.message
+        self._on_message_posted(self._failure_shown)
+
+    def _on_run_started(self, _event) -> None:
+        """A new run: the last one's failure is no longer news."""
+        if self._failure_shown and self.statusBar().currentMessage() == self._failure_shown:
+            self.statusBar().clearMessage()
+        self._failure_shown = ""
+
     def _on_state_changed(self, state: str) -> None:
         names = {
             "idle": tr("空闲", "idle"),
@@ -249,6 +262,15 @@ class MainWindow(QMainWindow):
         path = getattr(checkpoint, "path", "") or ""
         stem = os.path.splitext(os.path.basename(path))[0]
         name = stem if stem not in ("", "model") else os.path.basename(os.path.dirname(path)) or "model"
+        if getattr(checkpoint, "recovered", ""):  # the newest save was interrupted: say which one this is
+            step = (getattr(checkpoint, "meta", None) or {}).get("step", "?")
+            self._on_message_posted(
+                tr(
+                    f"最近一次保存被中断，已加载它之前的检查点（第 {step} 步）：{name}",
+                    f"The last save was interrupted; loaded the checkpoint before it (step {step}): {name}",
+                )
+            )
+            return
         self.statusBar().showMessage(tr("已加载模型 ", "Model loaded: ") + name, 5000)
 
     # --- settings and lifetime ------------------------------------------------------------------------------
@@ -304,14 +326,77 @@ class MainWindow(QMainWindow):
             self.context.load_engine(launch)
 
     def closeEvent(self, event) -> None:
-        """Stop the run, wait a bounded time, then save the layout."""
+        """Mid-run, ask first (stop and save / discard / cancel); then stop, wait a bounded time, save the
+        layout. "Stop and save" lets the run end as the Stop button does (final scores, checkpoint, end
+        record) and closes once it has; "discard" abandons it at its next event (the trainer still writes
+        an end record, and the last periodic checkpoint stays)."""
+        session = self.context.session
+        if not self._closed and session.is_busy() and self._close_choice is None:
+            event.ignore()
+            self._ask_close()
+            return
+        if self._close_choice == "save" and session.is_busy():
+            event.ignore()  # closes when the run has ended (see _ask_close)
+            return
         if not self._closed:
             self._closed = True
-            if not self.context.session.shutdown(timeout_s=3.0):
+            if self._close_timer is not None:
+                self._close_timer.stop()
+            if not session.shutdown(timeout_s=3.0):
                 self._on_message_posted(tr("训练线程未能及时结束", "the training thread did not end in time"))
             self.save_settings()
             i18n.forget_listener(self.retranslate)
         super().closeEvent(event)
+
+    def _ask_close(self) -> QMessageBox:
+        """A window-modal question (never `exec()`: the event loop, and the run, go on meanwhile)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            tr("训练还在进行", "A run is in progress"),
+            tr(
+                "关闭前要停止并保存这次训练吗？放弃则只保留最近一次定期保存的检查点。",
+                "Stop the run and save it before closing? Discarding keeps only its last periodic checkpoint.",
+            ),
+            parent=self,
+        )
+        box.setObjectName("closeMidRunBox")
+        save = box.addButton(tr("停止并保存", "Stop and save"), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(tr("放弃", "Discard"), QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(tr("取消", "Cancel"), QMessageBox.ButtonRole.RejectRole)
+        save.setObjectName("closeSaveButton")
+        discard.setObjectName("closeDiscardButton")
+        cancel.setObjectName("closeCancelButton")
+        box.setDefaultButton(save)
+        box.setEscapeButton(cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(button) -> None:
+            if button is save:
+                self._close_choice = "save"
+                session = self.context.session
+                session.state_changed.connect(self._close_when_idle)
+                session.stop()
+                self._on_message_posted(tr("正在停止并保存…", "Stopping and saving…"))
+                self._close_timer = QTimer(self, singleShot=True, interval=CLOSE_SAVE_TIMEOUT_MS)
+                self._close_timer.timeout.connect(self._give_up_saving)
+                self._close_timer.start()
+            elif button is discard:
+                self._close_choice = "discard"
+                self.close()
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        self.close_box = box
+        return box
+
+    def _close_when_idle(self, state: str) -> None:
+        if state == "idle" and self._close_choice == "save":
+            QTimer.singleShot(0, self.close)
+
+    def _give_up_saving(self) -> None:
+        """The final evaluation and save did not end in time: close anyway (the run is abandoned)."""
+        self._close_choice = "discard"
+        self.close()
 
 
 def _torch_version() -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.events import Done, Eval, Failed, Snapshot, Started, Step
+from core.events import Done, Eval, Failed, Preparing, Snapshot, Started, Step
 from core.runlog import read_run_folder
 from gui import workers
 
@@ -36,6 +36,7 @@ class TrainingSession(QObject):
     run_paused = Signal()  # a pause took effect: the engine is idle between two events
     run_resumed = Signal()
     run_loaded = Signal(object)  # RunHistory read from a run folder
+    preparing = Signal(object)  # Preparing: a large text being tokenized before the first step
 
     def __init__(self, trainer_factory: TrainerFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +127,7 @@ class TrainingSession(QObject):
             Step: self.step_logged,
             Eval: self.evaluated,
             Snapshot: self.snapshot_ready,
+            Preparing: self.preparing,
             Done: self.run_finished,
             Failed: self.run_failed,
         }[type(event)]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.args import nonempty, positive_int
+
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("cloze", help="rank words for the blank (＿ or _) in a sentence")
     p.add_argument("sentence", help='e.g. "猫坐在＿上"; without a blank, one is added at the end')
-    p.add_argument("--checkpoint", help="checkpoint file or run folder (default: the bundled model)")
+    p.add_argument(
+        "--checkpoint", type=nonempty, help="checkpoint file or run folder (default: the bundled model)"
+    )
     p.add_argument(
         "--model",
         choices=("default", "cloze"),
@@ -19,7 +23,7 @@ def add_parsers(sub) -> None:
         "--candidates",
         help="comma-separated words to rank (default: the world's nouns plus the model's own top tokens)",
     )
-    p.add_argument("--top", type=int, default=10, help="how many ranked candidates to print")
+    p.add_argument("--top", type=positive_int, default=10, help="how many ranked candidates to print")
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature over the scores")
     p.set_defaults(func=run_cloze, human=_cloze_human)
 

@@ -42,6 +42,9 @@ def add_parsers(subparsers) -> None:
     fc.set_defaults(func=run_factcheck, human=format_factcheck)
 
 
+MAX_GPUS = 100_000_000
+
+
 def _number(text: str) -> float:
     """Any float spelling ("175e9", "1.75E11"); range checks happen in run_* so the error stays one line."""
     try:
@@ -62,6 +65,9 @@ def _fleet_counts(specs: list[str]) -> dict[str, int]:
             raise ValueError(f"GPU count must be a whole number, not {n!r}") from None
         if count < 0:
             raise ValueError(f"GPU count must be ≥ 0, not {count}")
+        if count > MAX_GPUS:  # beyond any fleet, and a 400-digit count overflowed the float arithmetic
+            shown = n.strip()[:20] + ("…" if len(n.strip()) > 20 else "")
+            raise ValueError(f"GPU count must be at most {MAX_GPUS:,}, not {shown}")
         gid = F.gpu(name.strip()).id
         counts[gid] = counts.get(gid, 0) + count
     return counts
@@ -104,6 +110,8 @@ def run_cost(args) -> dict:
         n_layer=p.n_layer if same_model else None,
         d_model=p.d_model if same_model else None,
     )
+    if not math.isfinite(e.flops):
+        raise ValueError("--params × --tokens is too large: the FLOPs overflow a float (above ~1.8e308)")
     out = e.as_dict()
     out["fleet"] = {x.gpu.id: x.count for x in fleet}
     out["prices_usd_per_hour"] = {x.gpu.id: x.price_usd_per_hour for x in fleet}

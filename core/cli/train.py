@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core import resources
+from core.cli.args import nonempty, positive_int, seconds, whole
 from core.config import PRESETS
 
 REPORTED = (
@@ -31,30 +32,47 @@ REPORTED = (
 def add_parsers(sub) -> None:
     p = sub.add_parser("train", help="train a small Transformer and report what it learned")
     p.add_argument("--preset", choices=sorted(PRESETS), default="default")
-    p.add_argument("--corpus", help="a UTF-8 text file to train on instead of the built-in world")
+    p.add_argument(
+        "--corpus", type=nonempty, help="a UTF-8 text file to train on instead of the built-in world"
+    )
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the world corpus")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=_positive_int, help="number of optimizer steps")
-    budget.add_argument("--seconds", type=float, help="wall-clock budget in seconds")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    budget.add_argument("--steps", type=positive_int, help="number of optimizer steps")
+    budget.add_argument("--seconds", type=seconds, help="wall-clock budget in seconds")
+    p.add_argument("--seed", type=whole, default=0)
+    p.add_argument("--out", type=nonempty, help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
+    p.add_argument("--threads", type=whole, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
-        "--resume", metavar="DIR", help="continue the run saved in DIR (give --steps for the new total)"
+        "--resume",
+        type=nonempty,
+        metavar="DIR",
+        help="continue the run saved in DIR (give --steps for the new total)",
+    )
+    p.add_argument("--checkpoint-every", type=positive_int, metavar="K", help="also save every K steps")
+    p.add_argument(
+        "--checkpoint-seconds",
+        type=seconds,
+        metavar="S",
+        help="also save at least every S seconds of wall time (default 300; 0: off)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace the run already in --out (its log and checkpoint)"
     )
     p.set_defaults(func=run_train, human=_train_human)
 
     p = sub.add_parser("inspect", help="attention of a model on one sentence")
     p.add_argument("sentence")
-    p.add_argument("--checkpoint", help="checkpoint file or run folder (default: the bundled model)")
-    p.add_argument("--top", type=int, default=10, help="how many next-token candidates to list")
+    p.add_argument(
+        "--checkpoint", type=nonempty, help="checkpoint file or run folder (default: the bundled model)"
+    )
+    p.add_argument("--top", type=positive_int, default=10, help="how many next-token candidates to list")
     p.set_defaults(func=run_inspect, human=_inspect_human)
 
 
 def run_train(args: argparse.Namespace) -> dict | None:
     from core.cli import RunFailed
     from core.data.files import file_corpus
-    from core.events import Done, Failed, Step
+    from core.events import Done, Failed, Preparing, Step
     from core.training.trainer import Trainer
 
     preset = PRESETS[args.preset]
@@ -64,9 +82,20 @@ def run_train(args: argparse.Namespace) -> dict | None:
         from core.model.checkpoint import load_checkpoint
 
         resume = load_checkpoint(args.resume, with_optimizer=True)
-        model_cfg, train_cfg, out = resume.model_cfg, resume.train_cfg, out or str(Path(args.resume))
+        if resume.recovered:
+            print(
+                f"note: the last save was interrupted ({resume.recovered}); resuming from the one before, "
+                f"step {resume.meta.get('step', 0)}",
+                file=sys.stderr,
+            )
+        model_cfg, train_cfg, out = resume.model_cfg, resume.train_cfg, out or _run_folder(args.resume)
         source = resume.meta.get("corpus", "world")
         corpus_path = corpus_path or (None if source == "world" else source)
+    if args.checkpoint_every is not None:
+        train_cfg = replace(train_cfg, checkpoint_every=args.checkpoint_every)
+    if args.checkpoint_seconds is not None:
+        train_cfg = replace(train_cfg, checkpoint_seconds=args.checkpoint_seconds)
+    out = _claim_out(out, args)
     if args.steps is not None:
         train_cfg = replace(train_cfg, steps=args.steps)
     elif args.seconds is not None:
@@ -77,7 +106,17 @@ def run_train(args: argparse.Namespace) -> dict | None:
     last_print = time.monotonic()
     for event in trainer.run():
         if isinstance(event, Failed):
+            if event.bad_input:
+                raise ValueError(event.message)
             raise RunFailed(event.message)
+        if (
+            isinstance(event, Preparing)
+            and not args.json
+            and (event.done == 0 or time.monotonic() - last_print > 2)
+        ):
+            of = f" {event.done:,} of {event.total:,} characters" if event.total else ""
+            print(f"preparing: {event.stage}{of}", file=sys.stderr)
+            last_print = time.monotonic()
         if isinstance(event, Step) and not args.json and time.monotonic() - last_print > 2:
             print(
                 f"step {event.step:6d}  loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s",
@@ -99,6 +138,8 @@ def _train_human(r: dict) -> str:
     def score(key: str) -> str:  # probe scores are None for a user's own text: it has no probes
         return "n/a" if r.get(key) is None else f"{r[key]:.2f}"
 
+    if r.get("train_loss") is None:  # stopped while preparing: no model, no figures
+        return f"{r.get('reason', 'stopped')} before the first step; nothing was trained or saved"
     return (
         f"{r['steps']} steps, {r['tokens']:,} tokens in {r['elapsed_s']:.1f} s "
         f"({r['tokens_per_s']:,.0f} tokens/s)\n"
@@ -111,11 +152,42 @@ def _train_human(r: dict) -> str:
     )
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _run_folder(path: str) -> str:
+    """The folder of a run, given the folder or one of its checkpoint files."""
+    p = Path(path)
+    return str(p if p.is_dir() else p.parent)
+
+
+def _claim_out(out: str | None, args: argparse.Namespace) -> str | None:
+    """Refuse to write over a run unless told to: --resume continues the run in its own folder, --force
+    removes the old log and checkpoint first (so one curve never mixes two runs)."""
+    if out is None:
+        return None
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a folder")
+    old = [folder / n for n in RUN_FILES if (folder / n).exists()]
+    continuing = args.resume and Path(_run_folder(args.resume)).resolve() == folder.resolve()
+    if old and not continuing:
+        if not args.force:
+            raise ValueError(
+                f"--out {out} already holds a run ({old[0].name}): give --resume {out} to continue it, "
+                "--force to replace it, or another folder"
+            )
+        for f in old:
+            f.unlink()
+    return out
+
+
+RUN_FILES = (
+    "metrics.jsonl",
+    "model.safetensors",
+    "model.json",
+    "model.optim.safetensors",
+    "model.prev.safetensors",
+    "model.prev.json",
+    "model.prev.optim.safetensors",
+)
 
 
 def load_model(checkpoint: str | None, kind: str = "default"):

@@ -22,6 +22,8 @@ def file_corpus(path: str | os.PathLike, min_chars: int = 64) -> Corpus:
         raise CorpusError(f"Cannot open {shown}: {e.strerror or e}") from None
     if os.path.isdir(name):
         raise CorpusError(f"{shown} is a folder, not a text file.")
+    if not os.path.isfile(name):  # a FIFO would block the read forever, /dev/zero never ends
+        raise CorpusError(f"{shown} is a device or pipe, not a text file.")
     if size > MAX_FILE_BYTES:
         raise CorpusError(f"{shown} is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
     try:
@@ -33,6 +35,8 @@ def file_corpus(path: str | os.PathLike, min_chars: int = 64) -> Corpus:
         raise CorpusError(f"{shown} is empty.")
     if len(data) > MAX_FILE_BYTES:
         raise CorpusError(f"{shown} is larger than {MAX_FILE_BYTES // 2**20} MB.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
+        raise CorpusError(f"{shown} is UTF-16 text; save it as UTF-8 (e.g. in a text editor's Save As).")
     nul = data.find(b"\0")
     if nul >= 0:
         raise CorpusError(f"{shown} looks like a binary file (NUL byte at offset {nul}), not text.")
@@ -56,6 +60,15 @@ def file_corpus(path: str | os.PathLike, min_chars: int = 64) -> Corpus:
         showcase=None,
         showcase_inanimate=None,
     )
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 without a byte-order mark: in Latin or CJK text one byte of each pair is mostly NUL or shared."""
+    sample = data[:4096]
+    if len(sample) < 16:
+        return False
+    evens, odds = sample[0::2], sample[1::2]
+    return max(evens.count(0), odds.count(0)) > 0.3 * len(odds) and min(evens.count(0), odds.count(0)) == 0
 
 
 def _split_point(text: str) -> int:

@@ -7,6 +7,7 @@ them whatever the kind. Both save to plain JSON (`to_dict`) and load back with v
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
@@ -224,11 +225,45 @@ class BpeTokenizer(Tokenizer):
         return {"kind": self.kind, "version": FORMAT_VERSION, "tokenizer_json": self._hf.to_str()}
 
 
+MAX_BPE_TRAIN_CHARS = 8_000_000  # BPE merges are learned from at most the first 8 M characters: the 39 MB
+# one-"word" file peaked at 4 GB inside the library when all of it was used; a small model needs no more
+MAX_WORD_CHARS = 256  # BPE sees no run of non-space characters longer than this (see `bounded_pieces`)
+_LONG_RUN = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
+
+
+def bounded_pieces(text: str, chars_per_piece: int = 1 << 20) -> Iterator[str]:
+    """`text` in pieces of about `chars_per_piece` characters cut after a newline, with every run of more
+    than MAX_WORD_CHARS non-space characters cut into runs of that length.
+
+    Why: HF's BPE treats a run without spaces as one "word", and its training and encoding time grow far
+    faster than linearly with a word's length — a 39 MB file of one "word" ran for over 16 minutes in
+    `train_from_iterator` with no way to stop it. Pieces go to the library one at a time, so no single
+    call is unbounded and the caller can report progress and stop between them. Ordinary text (words and
+    Chinese clauses of a few dozen characters, lines cut at newlines) is tokenized as it would be whole."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + chars_per_piece)
+        if end < len(text):
+            newline = text.rfind("\n", start, end)
+            end = newline + 1 if newline >= start else end
+        chunk = text[start:end]
+        start = end
+        at = 0
+        for run in _LONG_RUN.finditer(chunk):
+            if run.start() > at:
+                yield chunk[at : run.start()]
+            for i in range(run.start(), run.end(), MAX_WORD_CHARS):
+                yield chunk[i : min(i + MAX_WORD_CHARS, run.end())]
+            at = run.end()
+        if at < len(chunk):
+            yield chunk[at:]
+
+
 def _lines(text: str, per_chunk: int = 1000) -> Iterator[str]:
     """Feed the BPE trainer in chunks of lines (newlines kept) instead of one huge string."""
     lines = text.splitlines(keepends=True)
     for i in range(0, len(lines), per_chunk):
-        yield "".join(lines[i : i + per_chunk])
+        yield from bounded_pieces("".join(lines[i : i + per_chunk]))
 
 
 def train_tokenizer(kind: str, text: str, vocab_size: int = 600) -> Tokenizer:
@@ -257,6 +292,9 @@ def train_tokenizer(kind: str, text: str, vocab_size: int = 600) -> Tokenizer:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
+    if len(text) > MAX_BPE_TRAIN_CHARS:  # merges from a sample: the library's memory grows with the text
+        cut = text.rfind("\n", 0, MAX_BPE_TRAIN_CHARS)
+        text = text[: cut + 1 if cut > 0 else MAX_BPE_TRAIN_CHARS]
     hf.train_from_iterator(_lines(text), trainer=trainer)
     return BpeTokenizer(hf)
 

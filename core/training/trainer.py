@@ -23,10 +23,10 @@ from core.cost.flops import model_flops_per_token
 from core.data.corpus import Corpus, CorpusError
 from core.data.files import file_corpus
 from core.data.world import world_corpus
-from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step
+from core.events import Done, Eval, Event, Failed, Preparing, Snapshot, Started, Step
 from core.model.checkpoint import Checkpoint, save_checkpoint
 from core.model.gpt import GPT
-from core.model.tokenizer import Tokenizer, train_tokenizer
+from core.model.tokenizer import Tokenizer, bounded_pieces, train_tokenizer
 from core.runlog import RunLog
 from core.training.batches import compute_loss, sample_batch
 from core.training.distributed import Distributed
@@ -35,11 +35,16 @@ from core.training.schedule import lr_at
 
 STEP_EVENT_INTERVAL_S = 1 / 30  # at most ~30 Step events a second, whatever the step rate
 VAL_BATCHES = 8
+PREPARING_CHARS = 1_000_000  # a text this long takes a noticeable time to tokenize: Preparing events say so
 EVAL_PROBES = 64  # probes scored at each periodic evaluation; all of them at the end
 
 
 class _NonFiniteLoss(Exception):
     """The loss of a step was NaN or infinite (the run ends with Failed, the last checkpoint kept)."""
+
+
+class _StoppedEarly(Exception):
+    """Stop was asked while the run was still preparing: there is no model to save yet."""
 
 
 @dataclass
@@ -93,6 +98,8 @@ class Trainer:
         self.model: GPT | None = None
         self.tokenizer: Tokenizer | None = None
         self.optimizer: torch.optim.AdamW | None = None
+        self._log: RunLog | None = None
+        self._step_done = 0
 
     def stop(self) -> None:
         """Thread-safe: the run ends with Done(reason="stopped") after the current step."""
@@ -105,18 +112,37 @@ class Trainer:
     def run(self) -> Iterator[Event]:
         try:
             yield from self._run()
+        except GeneratorExit:  # the consumer closed the run (window closed, discard): leave an end record
+            self._end_record("done", Done("abandoned", {"steps": self._step_done}, self._last_good()))
+            raise
+        except _StoppedEarly:
+            yield Done("stopped", {}, "")
         except Exception as e:  # the consumer gets one line, never a traceback
             text = str(e).strip().splitlines()[0] if str(e).strip() else ""
             # Our own errors (bad corpus, bad config, no optimizer state) speak for themselves.
             message = text if isinstance(e, ValueError) and text else f"{e.__class__.__name__}: {text}"
-            yield Failed(message, self._last_good())
+            failed = Failed(message, self._last_good(), bad_input=isinstance(e, ValueError))
+            self._end_record("failed", failed)
+            yield failed
+
+    def _end_record(self, kind: str, event: Done | Failed) -> None:
+        """The run's last line in metrics.jsonl, written once whatever way the run ends."""
+        log, self._log = self._log, None
+        if log is not None and log.path.parent.is_dir():
+            try:
+                log.write(kind, event)
+            except OSError:  # a full disk must not hide the run's own message
+                pass
 
     def _last_good(self) -> str:
         return str(self.checkpoint_path) if self.checkpoint_path.exists() else ""
 
     # -- the run ---------------------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _prepare(self) -> Iterator[Preparing]:
+        """Corpus, tokenizer, token ids. On a large text each stage that takes a while is reported (Preparing)
+        and a stop is honoured between stages and between the pieces the text is encoded in; no library call
+        gets an unbounded input (`bounded_pieces`)."""
         tc = self.train_cfg
         if self.corpus is None:
             if self.corpus_path:
@@ -127,16 +153,24 @@ class Trainer:
         if self.resume:
             self.tokenizer = self.resume.tokenizer
         else:
+            if len(corpus.train_text) > PREPARING_CHARS:  # a large text: say what the wait is for
+                yield Preparing("tokenizer", 0, len(corpus.train_text))
+                self._check_stop()
             kind = tc.tokenizer if tc.tokenizer != "auto" else ("char" if corpus.lang == "zh" else "bpe")
             self.tokenizer = train_tokenizer(kind, corpus.train_text, tc.bpe_vocab)
-        train_ids = _ids_tensor(self.tokenizer.encode(corpus.train_text))
-        train_ids = self.dist.shard(train_ids)  # each rank reads its own part of the text
-        val_ids = _ids_tensor(self.tokenizer.encode(corpus.val_text))
+        train = yield from self._encode(corpus.train_text)
+        val = yield from self._encode(corpus.val_text)
+        train_ids = self.dist.shard(_ids_tensor(train))  # each rank reads its own part of the text
+        val_ids = _ids_tensor(val)
         block = self.model_cfg.block_size
         if len(train_ids) < block + 2 or len(val_ids) < block + 2:
+            short = "training" if len(train_ids) < block + 2 else "validation (the last 10 %)"
             raise CorpusError(
-                f"the text is too short for a context of {block} tokens: use a longer text or a shorter context"
+                f"the {short} text is only {min(len(train_ids), len(val_ids))} tokens for a context of {block}"
+                f" ({len(corpus.train_text) + len(corpus.val_text):,} characters in all): use a longer text"
+                " or a shorter context"
             )
+        self._check_stop()  # before the model exists: nothing to save, so the run just ends
         if tc.threads:
             torch.set_num_threads(tc.threads)
         torch.manual_seed(tc.seed)
@@ -153,11 +187,11 @@ class Trainer:
     def _run(self) -> Iterator[Event]:
         tc, dist, t_start = self.train_cfg, self.dist, time.perf_counter()
         dist.init()
-        train_ids, val_ids = self._prepare()
+        train_ids, val_ids = yield from self._prepare()
         model, cfg = self.model, self.model_cfg
         trained = dist.wrap(model)  # DDP all-reduces gradients across ranks; itself when alone
         lead = dist.rank == 0  # rank 0 alone evaluates, logs, saves and yields events
-        log = RunLog(self.out_dir / "metrics.jsonl") if lead else None
+        log = self._log = RunLog(self.out_dir / "metrics.jsonl") if lead else None
         val_batches = [
             sample_batch(val_ids, min(tc.batch_size, 64), cfg.block_size, cfg.objective, self.tokenizer, gen)
             for gen in [torch.Generator().manual_seed(1234)]
@@ -196,6 +230,7 @@ class Trainer:
             emit_step=step,
         )
         model.train()
+        last_save = time.perf_counter()
         while True:
             progress = (
                 tally.step / tc.steps if tc.steps else (time.perf_counter() - tally.train_start) / tc.seconds
@@ -211,9 +246,10 @@ class Trainer:
             except _NonFiniteLoss as e:
                 failed = Failed(str(e), self._last_good())
                 if lead:
-                    log.write("failed", failed)
+                    self._end_record("failed", failed)
                     yield failed
                 return
+            self._step_done = tally.step
             if not lead:
                 continue
             now = time.perf_counter()
@@ -229,8 +265,10 @@ class Trainer:
                 yield ev
             if tally.step % tc.snapshot_every == 0:
                 yield self._snapshot(tally.step, entity_words)
-            if tc.checkpoint_every and tally.step % tc.checkpoint_every == 0:
+            due = tc.checkpoint_seconds and time.perf_counter() - last_save >= tc.checkpoint_seconds
+            if due or (tc.checkpoint_every and tally.step % tc.checkpoint_every == 0):
                 self._save(tally.step, {})
+                last_save = time.perf_counter()
 
         divergence = dist.param_divergence(model)  # collective: every rank takes part
         if not lead:
@@ -238,6 +276,24 @@ class Trainer:
             return
         yield from self._finish(reason, tally, divergence, val_batches, train_ids, baseline, entity_words, log)
         dist.close()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise _StoppedEarly
+
+    def _encode(self, text: str) -> Iterator[Preparing]:
+        """Token ids of `text`, piece by piece; returns the list (`ids = yield from self._encode(...)`)."""
+        total = len(text)
+        ids: list[int] = []
+        done, last = 0, time.perf_counter()
+        for piece in bounded_pieces(text):
+            ids += self.tokenizer.encode(piece)
+            done += len(piece)
+            if time.perf_counter() - last > 0.2:
+                self._check_stop()
+                yield Preparing("encoding", done, total)
+                last = time.perf_counter()
+        return ids
 
     def _step(self, trained: torch.nn.Module, train_ids: torch.Tensor, tally: _Tally, progress: float) -> float:
         """One optimizer step on this step's batch; returns the learning rate it used."""
@@ -304,7 +360,7 @@ class Trainer:
         }
         path = self._save(step, metrics)
         done = Done(reason, metrics, path)
-        log.write("done", done)
+        self._end_record("done", done)
         yield done
 
     def _train_batch(self, train_ids: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -190,6 +190,10 @@ class ClozePanel(QWidget):
             vocab = [ckpt.tokenizer.decode([i]) for i in range(len(probs))]
             self._mode, self._words = "next", vocab
             self._logp = np.log(np.maximum(probs, 1e-30))
+        if len(text) >= MAX_CHARS:  # the field's maxLength cut a paste: say so
+            self._note += tr(
+                f" 输入最多 {MAX_CHARS} 个字符，多余的已截掉。", f" Input is capped at {MAX_CHARS} characters."
+            )
         unknown = ckpt.tokenizer.unknown_chars(text.replace("＿", "").replace("_", ""))
         if unknown:
             self._note += tr(" 模型不认识：", " Unknown to the model: ") + " ".join(unknown[:12])

@@ -190,8 +190,13 @@ def test_weights_of_another_architecture_are_refused(saved):
 
 
 def test_weights_of_another_width_are_refused(saved):
-    _edit_json(saved, lambda doc: doc["model_config"].update(n_embd=32))
+    _edit_json(saved, lambda doc: doc["model_config"].update(n_embd=8))
     _one_line_error(saved, "shape")
+
+
+def test_a_description_too_big_for_its_weights_file_is_refused_by_size(saved):
+    _edit_json(saved, lambda doc: doc["model_config"].update(n_embd=32))
+    _one_line_error(saved, "parameters, more than this")
 
 
 def test_non_finite_weights_are_refused(saved):
@@ -323,8 +328,10 @@ def test_a_corrupt_optimizer_file_is_a_checkpoint_error_when_resuming(tmp_path, 
         load_checkpoint(path, with_optimizer=True)
 
 
-def test_weights_and_description_from_two_saves_are_never_mixed(saved, tok, make_model, monkeypatch):
-    """A crash between moving the new weights and the new JSON into place is caught on load."""
+def test_a_save_interrupted_between_two_moves_falls_back_to_the_previous_checkpoint(
+    saved, tok, make_model, monkeypatch
+):
+    """New weights beside the old JSON are detected (digest) and the generation kept beside them loads."""
     real_replace = os.replace
     calls = []
 
@@ -339,4 +346,17 @@ def test_weights_and_description_from_two_saves_are_never_mixed(saved, tok, make
         save_checkpoint(saved, make_model(tok.vocab_size, seed=5, n_layer=2), tok, TrainConfig(), {"step": 9})
     monkeypatch.setattr(core.model.checkpoint.os, "replace", real_replace)
     assert not [p for p in saved.parent.iterdir() if p.name.endswith(".tmp")]
-    _one_line_error(saved, match="do not belong together")
+    ckpt = load_checkpoint(saved)
+    assert ckpt.meta["step"] == 3 and "do not belong together" in ckpt.recovered
+    save_checkpoint(saved, make_model(tok.vocab_size, seed=6, n_layer=2), tok, TrainConfig(), {"step": 10})
+    assert load_checkpoint(saved).meta["step"] == 10
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model.json", "model.safetensors"]
+
+
+@pytest.mark.parametrize("objective", ["causal", "masked"])
+def test_the_shapes_checked_before_loading_are_exactly_the_models(make_model, objective):
+    from core.model.checkpoint import expected_shapes
+
+    model = make_model(40, n_layer=3, objective=objective)
+    real = {k: tuple(v.shape) for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    assert expected_shapes(model.cfg) == real

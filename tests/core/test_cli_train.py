@@ -187,3 +187,35 @@ def test_a_run_on_a_users_text_prints_its_summary_without_probe_scores(tmp_path,
     assert code == 0, err
     assert "Traceback" not in err
     assert "3 steps" in out and "coreference top-1: n/a" in out
+
+
+def test_out_onto_an_existing_run_is_refused_unless_resume_or_force(tiny_run, tmp_path, capsys, monkeypatch):
+    _, run_dir, _ = tiny_run
+    before = (run_dir / "metrics.jsonl").read_bytes()
+    code, out, err = _cli(["train", "--preset", "tiny", "--steps", "2", "--out", str(run_dir)], capsys)
+    _assert_one_line_error(code, out, err)
+    assert "--resume" in err and "--force" in err
+    assert (run_dir / "metrics.jsonl").read_bytes() == before  # nothing was appended or replaced
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for f in run_dir.iterdir():
+        (copy / f.name).write_bytes(f.read_bytes())
+    import core.training.trainer
+
+    built = []
+
+    class NoTraining:  # --force clears the folder before the run; the run itself is not what is tested
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs)
+            self.dist = type("D", (), {"rank": 0})()
+
+        def run(self):
+            from core.events import Done
+
+            yield Done("finished", {"steps": 0}, "")
+
+    monkeypatch.setattr(core.training.trainer, "Trainer", NoTraining)
+    code, out, err = _cli(["train", "--preset", "tiny", "--steps", "2", "--out", str(copy), "--force"], capsys)
+    assert code == 0, err
+    assert not (copy / "metrics.jsonl").exists() and not (copy / "model.safetensors").exists()

@@ -3,6 +3,7 @@ with one clear line."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import replace
@@ -269,3 +270,19 @@ def test_single_noun_lines_name_one_animal_or_seat_twice(lang, monkeypatch):
     for line in c.train_text.splitlines():
         first, second = re.fullmatch(template, line).groups()
         assert first == second and c.categories[first] in ("animal", "seat")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_called_utf16_not_binary(tmp_path, encoding):
+    path = tmp_path / "t.txt"
+    path.write_bytes(("The cat sat on the mat. 猫坐在垫子上。\n" * 20).encode(encoding))
+    with pytest.raises(CorpusError, match="UTF-16"):
+        file_corpus(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_a_pipe_as_corpus_is_refused_instead_of_blocking(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(CorpusError, match="pipe"):
+        file_corpus(fifo)

@@ -205,3 +205,18 @@ def test_out_of_range_ids_are_an_error():
             t.decode([t.vocab_size])
         with pytest.raises(TokenizerError):
             t.decode([-1])
+
+
+def test_bpe_sees_no_unbounded_word_and_a_one_word_text_trains_quickly():
+    """The tester's 39 MB one-"word" corpus hung BPE training; pieces cap every run of non-space
+    characters at MAX_WORD_CHARS, and joined they are the text again."""
+    from core.model.tokenizer import MAX_WORD_CHARS, bounded_pieces
+
+    text = "ab cd\n" + "xyz" * 400_000 + " ef\n猫坐在垫子上。\n"
+    pieces = list(bounded_pieces(text, chars_per_piece=100_000))
+    assert "".join(pieces) == text
+    assert max(len(w) for p in pieces for w in p.split()) <= MAX_WORD_CHARS
+    t0 = time.perf_counter()
+    tok = train_tokenizer("bpe", text, 300)
+    assert tok.decode(tok.encode("xyzxyz ef")) == "xyzxyz ef"
+    print(f"1.2 M-character word: BPE trained in {time.perf_counter() - t0:.1f} s")

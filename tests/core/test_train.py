@@ -285,3 +285,53 @@ def test_lr_warms_up_linearly_then_decays_by_cosine_to_the_floor():
     no_warmup = replace(cfg, warmup_steps=0)
     assert lr_at(0, 0.0, no_warmup) == pytest.approx(1e-3)
     assert lr_at(0, 1.0, replace(cfg, warmup_steps=0, min_lr_ratio=0.0)) == pytest.approx(0.0)
+
+
+def test_a_time_based_checkpoint_is_saved_during_the_run(make_trainer, tiny_train_cfg, monkeypatch):
+    """checkpoint_seconds (5 minutes by default) saves mid-run, so a killed run keeps its recent steps."""
+    cfg = replace(tiny_train_cfg, steps=4, checkpoint_seconds=1e-9)
+    trainer = make_trainer(cfg)
+    saved = []
+    real_save = Trainer._save
+    monkeypatch.setattr(Trainer, "_save", lambda self, step, m: saved.append(step) or real_save(self, step, m))
+    list(trainer.run())
+    assert saved == [1, 2, 3, 4, 4]  # every step (the interval has always passed), then the final save
+    assert TrainConfig().checkpoint_seconds == 300.0
+
+
+def test_a_stop_while_preparing_ends_the_run_without_a_model(make_trainer, tiny_train_cfg):
+    trainer = make_trainer(tiny_train_cfg)
+    trainer.stop()
+    events = list(trainer.run())
+    assert [type(e) for e in events] == [Done] and events[0].reason == "stopped"
+
+
+def test_closing_the_run_leaves_an_abandoned_end_record(make_trainer, tiny_train_cfg, tmp_path):
+    """The window's "discard": the generator is closed at an event; metrics.jsonl still says how it ended."""
+    run = make_trainer(replace(tiny_train_cfg, steps=1000)).run()
+    for event in run:
+        if isinstance(event, Step):
+            break
+    run.close()
+    last = read_metrics(tmp_path / "run")[-1]
+    assert last["type"] == "done" and last["reason"] == "abandoned" and last["metrics"]["steps"] >= 1
+
+
+def test_a_large_text_reports_its_preparation(zh_world, tiny_model_cfg, tiny_train_cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(core.training.trainer, "PREPARING_CHARS", 1000)
+    trainer = Trainer(tiny_model_cfg, tiny_train_cfg, out_dir=str(tmp_path / "run"), corpus=zh_world)
+    first = next(iter(trainer.run()))
+    assert type(first).__name__ == "Preparing" and first.stage == "tokenizer"
+
+
+def test_a_run_that_fails_mid_way_ends_its_log_with_the_failure(
+    make_trainer, tiny_train_cfg, tmp_path, monkeypatch
+):
+    def broken_snapshot(self, step, words):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(Trainer, "_snapshot", broken_snapshot)
+    events = list(make_trainer(tiny_train_cfg).run())
+    assert isinstance(events[-1], Failed)
+    last = read_metrics(tmp_path / "run")[-1]
+    assert last["type"] == "failed" and "injected" in last["message"]

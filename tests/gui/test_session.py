@@ -93,17 +93,65 @@ def test_constructor_error_and_bad_form_values_become_messages(window, qtbot):
     assert session.state == "idle" and "divisible" in panel.message.text()
 
 
-def test_close_mid_run_stops_and_saves(window, qtbot, fake_trainer, _isolated_settings):
+def _close_and_answer(qtbot, window, button: str):
+    window.close()
+    box = window.close_box
+    assert window.isVisible() and box.isVisible()  # asked first: nothing is lost without a question
+    qtbot.mouseClick(box.findChild(QPushButton, button), Qt.MouseButton.LeftButton)
+
+
+def test_closing_mid_run_asks_and_cancel_keeps_the_run_going(window, qtbot, fake_trainer):
+    session = window.context.session
+    session.trainer_factory = fake_trainer(dt=0.01)
+    _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "running", timeout=1000)
+    _close_and_answer(qtbot, window, "closeCancelButton")
+    qtbot.wait(50)
+    assert window.isVisible() and session.state == "running"
+    with qtbot.waitSignal(session.run_finished, timeout=3000):
+        session.stop()
+
+
+def test_close_mid_run_stop_and_save_closes_once_the_run_has_ended(window, qtbot, fake_trainer):
+    session = window.context.session
+    session.trainer_factory = fake_trainer(dt=0.01)
+    ended = []
+    session.run_finished.connect(ended.append)
+    _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "running", timeout=1000)
+    _close_and_answer(qtbot, window, "closeSaveButton")
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
+    assert [e.reason for e in ended] == ["stopped"]  # the run's own end: final scores and checkpoint
+    from gui import workers
+
+    assert not workers.live_threads()
+
+
+def test_close_mid_run_discard_closes_at_once(window, qtbot, fake_trainer):
     session = window.context.session
     session.trainer_factory = fake_trainer(dt=0.01)
     _click(qtbot, window, "trainButton")
     qtbot.waitUntil(lambda: session.state == "running", timeout=1000)
     started = time.monotonic()
-    window.close()
-    assert time.monotonic() - started < 3.5
+    _close_and_answer(qtbot, window, "closeDiscardButton")
+    assert time.monotonic() - started < 3.5 and not window.isVisible()
     from gui import workers
 
     assert not workers.live_threads()
+
+
+def test_a_failure_message_does_not_outlive_the_next_run(window, qtbot, fake_trainer):
+    session = window.context.session
+    message = window.findChild(QLabel, "trainingMessage")
+    session.trainer_factory = fake_trainer(fail_at=3)
+    with qtbot.waitSignal(session.run_failed, timeout=3000):
+        _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=2000)
+    assert "injected" in message.text() and "injected" in window.statusBar().currentMessage()
+    session.trainer_factory = fake_trainer(steps=5, dt=0.001)
+    with qtbot.waitSignal(session.run_finished, timeout=3000):
+        _click(qtbot, window, "trainButton")
+    assert message.text() == "" and "injected" not in window.statusBar().currentMessage()
 
 
 def _write_run(folder, steps=50, bad_lines=2):
@@ -219,3 +267,29 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
     keep = [Node() for _ in range(gc.get_threshold()[0] + 1)]  # past generation 0's threshold
     qtbot.waitUntil(lambda: gone() is None, timeout=5000)
     del keep
+
+
+def test_preparing_a_large_text_is_shown_on_the_progress_bar(window, qtbot):
+    from PySide6.QtWidgets import QProgressBar
+
+    from core.events import Done, Preparing
+
+    class Preparer:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def stop(self):
+            pass
+
+        def run(self):
+            yield Preparing("encoding", 50, 100)
+            time.sleep(0.3)
+            yield Done("stopped", {}, "")
+
+    session = window.context.session
+    session.trainer_factory = Preparer
+    bar = window.findChild(QProgressBar, "trainProgress")
+    with qtbot.waitSignal(session.preparing, timeout=3000):
+        _click(qtbot, window, "trainButton")
+    assert "50%" in bar.format()
+    qtbot.waitUntil(lambda: session.state == "idle", timeout=3000)

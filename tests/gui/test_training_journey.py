@@ -84,6 +84,11 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     from gui import workers
 
     started = time.monotonic()
-    window.close()
+    window.close()  # asks first; "discard" closes at once and the run folder still gets an end record
+    qtbot.mouseClick(window.close_box.findChild(QPushButton, "closeDiscardButton"), Qt.MouseButton.LeftButton)
     assert time.monotonic() - started < 3.5
     qtbot.waitUntil(lambda: not workers.live_threads(), timeout=30_000)
+    from core.runlog import read_metrics
+
+    records = read_metrics(session.run_dir)
+    assert records[-1]["type"] == "done" and records[-1]["reason"] == "abandoned", records[-1]

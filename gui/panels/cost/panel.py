@@ -178,20 +178,37 @@ class CostPanel(QWidget):
         return self._estimate if self._estimate is not None else self.recompute()
 
     def _value(self, edit: QLineEdit) -> float:
+        value, _ = self._parse(edit)
+        return value if value is not None else 0.0
+
+    def _parse(self, edit: QLineEdit) -> tuple[float | None, str]:
+        """The field's number, or None and why not: a "1,5" or a "1e309" is never quietly taken as 0."""
+        text = edit.text().strip()
         try:
-            v = float(edit.text())
+            v = float(text)
         except ValueError:
-            return 0.0
-        return v if math.isfinite(v) and v >= 0 else 0.0
+            return None, tr(
+                f"“{text[:20]}”不是数字（小数点用 . ，例如 1.5e9）",
+                f"“{text[:20]}” is not a number (use . as the decimal point, e.g. 1.5e9)",
+            )
+        if not math.isfinite(v) or v > 1e30:
+            return None, tr(f"{text[:20]} 太大（上限 1e30）", f"{text[:20]} is too large (the limit is 1e30)")
+        if v < 0:
+            return None, tr(f"{text[:20]} 不能是负数", f"{text[:20]} cannot be negative")
+        return v, ""
 
     def recompute(self, *_) -> F.Estimate:
         prices = {g: (s.value() or None) for g, s in self.prices.items()}  # 0 shows as "no price"
         if self.price.value() > 0:
             prices = dict.fromkeys(self.gpus, self.price.value())
         fleet = F.make_fleet({g: s.value() for g, s in self.counts.items()}, prices=prices)
+        (n_params, params_problem), (n_tokens, tokens_problem) = (
+            self._parse(self.params),
+            self._parse(self.tokens),
+        )
         e = F.estimate(
-            self._value(self.params),
-            self._value(self.tokens),
+            n_params or 0.0,
+            n_tokens or 0.0,
             fleet,
             self.mfu.value(),
             self.precision.currentData(),
@@ -200,6 +217,13 @@ class CostPanel(QWidget):
             **self._model,
         )
         self._estimate = e
+        problem = params_problem or tokens_problem
+        if problem:  # nothing is estimated from a field that does not hold a number
+            for label in self.readouts.values():
+                label.setText("—")
+                label.setProperty("value", None)
+            self.hint.setText(problem)
+            return e
         self._show(e, fleet)
         return e
 

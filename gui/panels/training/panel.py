@@ -78,6 +78,7 @@ class TrainingPanel(QWidget):
         if context is not None:
             self.form.preset_chosen.connect(lambda name: context.settings.setValue("training/preset", name))
             self.session.run_started.connect(self._on_run_started)
+            self.session.preparing.connect(self._on_preparing)
             self.session.step_logged.connect(self._on_step_logged)
             self.session.evaluated.connect(self._on_evaluated)
             self.session.run_finished.connect(self._on_run_finished)
@@ -166,7 +167,19 @@ class TrainingPanel(QWidget):
         self.form.set_locked(running)
         self.retranslate()
 
+    def _on_preparing(self, event) -> None:
+        """A large text is being tokenized: say so on the bar, so the wait is not a silent one."""
+        self.message.clear()
+        stages = {
+            "tokenizer": tr("训练分词器", "training the tokenizer"),
+            "encoding": tr("切分文本", "encoding"),
+        }
+        share = f" {event.done / event.total:.0%}" if event.total and event.stage == "encoding" else ""
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{tr('准备中', 'Preparing')}: {stages.get(event.stage, event.stage)}{share}")
+
     def _on_run_started(self, event: Started) -> None:
+        self.message.clear()  # a new run: the last one's failure must not outlive it
         self._total_steps = event.total_steps
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
