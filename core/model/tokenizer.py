@@ -224,6 +224,26 @@ class BpeTokenizer(Tokenizer):
         return {"kind": self.kind, "version": FORMAT_VERSION, "tokenizer_json": self._hf.to_str()}
 
 
+def token_label(tokenizer: Tokenizer, token_id: int) -> str:
+    """One token as a person can read it, never empty: its characters, with any bytes that are only part
+    of a character (a byte-level BPE token may end or start inside one) written as ⟨e7 8c⟩."""
+    if isinstance(tokenizer, CharTokenizer):
+        return tokenizer._itos[token_id]
+    raw = tokenizer._bytes[token_id]
+    out, pending = [], []
+    for ch in raw.decode("utf-8", errors="surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that is not a whole character here
+            pending.append(f"{ord(ch) - 0xDC00:02x}")
+            continue
+        if pending:
+            out.append("⟨" + " ".join(pending) + "⟩")
+            pending = []
+        out.append(ch)
+    if pending:
+        out.append("⟨" + " ".join(pending) + "⟩")
+    return "".join(out)
+
+
 def _lines(text: str, per_chunk: int = 1000) -> Iterator[str]:
     """Feed the BPE trainer in chunks of lines (newlines kept) instead of one huge string."""
     lines = text.splitlines(keepends=True)
@@ -296,6 +316,7 @@ __all__ = [
     "CharTokenizer",
     "Tokenizer",
     "TokenizerError",
+    "token_label",
     "tokenizer_from_dict",
     "train_tokenizer",
 ]
