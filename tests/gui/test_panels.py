@@ -135,6 +135,7 @@ def test_tokenizer_panel_shows_chips_and_marks_unknown(qtbot):
     panel.show()
     qtbot.waitUntil(lambda: len(panel.chips()) > 0, timeout=5000)
     panel.input.setText("猫坐在龙上")
+    qtbot.waitUntil(lambda: len(panel.chips()) == 5, timeout=5000)  # tokenized in a worker after a debounce
     chips = panel.chips()
     assert [c.text for c in chips] == list("猫坐在龙上")
     assert [c.unknown for c in chips] == [False, False, False, True, False]
