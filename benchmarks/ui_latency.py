@@ -49,9 +49,7 @@ def cold_start(starts: int, tmp: str) -> dict:
     for i in range(starts):
         code = CHILD.format(root=ROOT, settings=os.path.join(tmp, f"cold{i}.ini"))
         t0 = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("SHOWN")), "")
         if line:
             times.append(time.perf_counter() - t0)
@@ -151,9 +149,7 @@ def in_window(steps: int, tmp: str, sample: bool = True) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--steps", type=int, default=400, help="training steps of the `default` preset per run"
-    )
+    parser.add_argument("--steps", type=int, default=400, help="training steps of the `default` preset per run")
     parser.add_argument("--starts", type=int, default=5, help="cold starts to take the median of")
     parser.add_argument("--pairs", type=int, default=2, help="in-window throughput runs, between headless ones")
     parser.add_argument("--json", action="store_true")

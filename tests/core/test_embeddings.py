@@ -154,3 +154,18 @@ def test_tsne_cancel_ends_the_child_within_a_second():
     with pytest.raises(Cancelled):
         run_tsne(x, cancelled=flag.is_set)
     assert time.monotonic() - set_at[0] < 1.0
+
+
+def test_the_bundled_model_ships_its_own_time_lapse_that_ends_at_its_weights(bundled):
+    from core import resources
+    from core.analysis.probes import word_vectors
+    from core.embeddings.frames import frames_for_checkpoint
+
+    path = resources.bundled_model("default")
+    assert path.with_suffix(".frames.npz").stat().st_size <= 1_000_000
+    timeline = frames_for_checkpoint(path)
+    assert timeline.steps[0] == 0 and timeline.steps[-1] == bundled.meta["step"] and len(timeline.steps) > 10
+    words = list(timeline.words)
+    exact = word_vectors(bundled.model, bundled.tokenizer, words, "zh")
+    assert np.allclose(timeline.frames[-1].words, exact, atol=2e-3)  # float16 frames of these very weights
+    assert timeline.frames[0].purity < timeline.frames[-1].purity

@@ -49,8 +49,8 @@ def load_checkpoint_view(checkpoint) -> Loaded:
         timeline, note = None, str(e)
     if timeline is None:
         timeline = Timeline(tuple(words), tuple(categories[w] for w in words), labels)
-    if not timeline.frames or timeline.frames[-1].step != step:
-        timeline.add(step, *_vectors(checkpoint.model, tok, words, lang))
+    # The checkpoint's own vectors, exactly (stored frames may be float16): replaces a frame of its step.
+    timeline.add(step, *_vectors(checkpoint.model, tok, words, lang))
     first = timeline.frames[0]
     if first.step == 0 and len(timeline.frames) > 1:
         untrained = first  # the run's own initialisation

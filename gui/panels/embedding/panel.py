@@ -50,10 +50,11 @@ from gui.i18n import chance_note, tr
 from gui.panels.embedding.axes_table import AxesTable
 from gui.panels.embedding.loading import load_checkpoint_view, load_run_view
 from gui.panels.embedding.map_view import MapView, category_colours
-from gui.widgets.throttle import WhenVisible
+from gui.widgets.throttle import Throttled, WhenVisible
 
 K_NEIGHBOURS = 8
 PLAY_MS = 150
+TABLE_MS = 150  # the table (Qt items, not a plot) follows a scrub at most this often
 SPECIALS = ("<unk>", "[MASK]")
 
 
@@ -81,10 +82,11 @@ class EmbeddingPanel(QWidget):
         self._message = ""
         self._query: str | None = None
         self._neighbours: list[tuple[str, float]] = []
-        self._scores: dict = {}
-        self._base_scores: dict | None = None
         self._draw_later = WhenVisible(self, self.redraw)
+        self._lookups: dict[int, tuple[Frame, dict]] = {}  # id(frame) → (frame, its lookup), see lookup()
+        self._others_cache: tuple[object, list[int]] = (None, [])
         self._build()
+        self._table_later = Throttled(self, TABLE_MS, self._refresh_table)  # scrubbing redraws the map only
         if context is not None:
             session = context.session
             session.snapshot_ready.connect(self._on_snapshot_ready)
@@ -276,12 +278,15 @@ class EmbeddingPanel(QWidget):
         """Token ids shown as "other" points: every token but the specials and the entity words."""
         if self._timeline is None:
             return []
-        words = set(self._timeline.words)
-        return [
-            i
-            for i, label in enumerate(self._timeline.token_labels)
-            if label not in SPECIALS and label.strip() not in words and label.strip()
-        ]
+        if self._others_cache[0] is not self._timeline:
+            words = set(self._timeline.words)
+            ids = [
+                i
+                for i, label in enumerate(self._timeline.token_labels)
+                if label not in SPECIALS and label.strip() not in words and label.strip()
+            ]
+            self._others_cache = (self._timeline, ids)
+        return self._others_cache[1]
 
     def _show_others(self, frame: Frame | None) -> bool:
         return self.all_tokens.isChecked() and frame is not None and frame.tokens is not None
@@ -296,12 +301,18 @@ class EmbeddingPanel(QWidget):
         frame = frame or self.frame()
         if frame is None:
             return {}
+        cached = self._lookups.get(id(frame))
+        if cached is not None and cached[0] is frame:
+            return cached[1]
+        if len(self._lookups) > 256:  # a long run scrubbed end to end: start the cache again
+            self._lookups.clear()
         out: dict[str, np.ndarray] = {}
         if frame.tokens is not None:
             for i, label in enumerate(self._timeline.token_labels):
                 if label not in SPECIALS and label.strip():
                     out.setdefault(label.strip(), frame.tokens[i].astype(np.float32))
         out.update(zip(self._timeline.words, frame.words, strict=True))
+        self._lookups[id(frame)] = (frame, out)
         return out
 
     def pca_coords(self, frame: Frame, with_others: bool) -> np.ndarray:
@@ -386,7 +397,7 @@ class EmbeddingPanel(QWidget):
             self._neighbours = self.neighbours(self._query, K_NEIGHBOURS) if self._known(self._query) else []
             self.map.highlight(self._query, [w for w, _ in self._neighbours])
         self._show_neighbours()
-        self._refresh_table()
+        self._table_later()
         self._refresh_info()
 
     def _sync_timeline(self) -> None:
@@ -569,21 +580,25 @@ class EmbeddingPanel(QWidget):
         if words is not None:
             self.axes.set_words(words)
         self._on_axes_changed(axes)
+        self._refresh_table()
 
     def _refresh_table(self) -> None:
         frame = self.frame()
         if frame is None:
             return
         words, axes = self.axes.words(), self.axes.axes()
-        self._scores = score_table(words, axes, self.lookup(frame))
+        trained = score_table(words, axes, self.lookup(frame))
         base = score_table(words, axes, self.lookup(self._untrained)) if self._untrained is not None else None
-        self._base_scores = base
-        self.axes.show_scores(self._scores, base)
+        self.axes.show_scores(trained, base)
 
     def axis_scores(self, untrained: bool = False) -> dict[str, dict[str, float | None]]:
-        """{word: {axis name: score}} as in the table (None where the cell says why not)."""
-        table = self._base_scores if untrained else self._scores
-        return {w: {a: s.value for a, s in row.items()} for w, row in (table or {}).items()}
+        """{word: {axis name: score}} for the table's rows and axes on the shown frame (or the untrained
+        model); None where the cell says why not."""
+        frame = self._untrained if untrained else self.frame()
+        if frame is None:
+            return {}
+        table = score_table(self.axes.words(), self.axes.axes(), self.lookup(frame))
+        return {w: {a: s.value for a, s in row.items()} for w, row in table.items()}
 
     # -- t-SNE ---------------------------------------------------------------------------------------------
 
