@@ -37,7 +37,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 DEFAULT_TEXT = "猫坐在垫子上，它很舒服。"
 CHIP_CAP = 2_000  # characters drawn as chips; the counts cover the whole text
 DEBOUNCE_MS = 150
-CHUNK = 256 * 1024  # characters per piece when counting a large text (each piece holds the GIL briefly)
+CHUNK = 64 * 1024  # characters per piece when counting a large text (each piece holds the GIL briefly)
 BPE_RANGE = (300, 5_000)
 DEFAULT_BPE = 600  # TrainConfig().bpe_vocab
 FILE_LIMIT = 200 * 1024 * 1024
@@ -111,20 +111,40 @@ def _pieces(text: str):
         start = end
 
 
-def text_stats(tokenizer, text: str, progress=None) -> Stats:
-    """Token count of the whole text, counted piece by piece (see _pieces)."""
-    encode = getattr(tokenizer, "encode", None) or (lambda t: tokenizer.encode_with_offsets(t)[0])
-    unknown_of = getattr(tokenizer, "unknown_chars", lambda _t: [])
-    tokens, unknown, done = 0, Counter(), 0
-    for piece in _pieces(text):
-        tokens += len(encode(piece))
-        for ch in unknown_of(piece):
-            unknown[ch] += piece.count(ch)
-        done += len(piece)
-        if progress is not None:
-            progress(done / max(1, len(text)))
-    vocab = int(getattr(tokenizer, "vocab_size", 0))
-    return Stats(len(text), tokens, vocab, tuple(unknown), sum(unknown.values()))
+def file_pieces(path: str, block: int = CHUNK):
+    """A UTF-8 file as text pieces, read and decoded a block at a time (bad bytes become U+FFFD): no single
+    call holds the GIL long, so the window keeps painting while a 50 MB file is counted."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with open(path, "rb") as f:
+        while data := f.read(block):
+            yield from _pieces(decoder.decode(data))
+        yield decoder.decode(b"", final=True)
+
+
+def count_tokens(tokenizers, pieces, total: int = 0, progress=None) -> list[Stats]:
+    """Stats of the whole text for each tokenizer, fed piece by piece; `progress(fraction of total)`."""
+    n = len(tokenizers)
+    tokens, chars = [0] * n, 0
+    unknown = [Counter() for _ in range(n)]
+    for piece in pieces:
+        chars += len(piece)
+        for i, tok in enumerate(tokenizers):
+            encode = getattr(tok, "encode", None) or (lambda t, tok=tok: tok.encode_with_offsets(t)[0])
+            tokens[i] += len(encode(piece))
+            for ch in getattr(tok, "unknown_chars", lambda _t: [])(piece):
+                unknown[i][ch] += piece.count(ch)
+        if progress is not None and total:
+            progress(min(1.0, chars / total))
+    return [
+        Stats(chars, tokens[i], int(getattr(tok, "vocab_size", 0)), tuple(unknown[i]), sum(unknown[i].values()))
+        for i, tok in enumerate(tokenizers)
+    ]
+
+
+def text_stats(tokenizer, text: str) -> Stats:
+    return count_tokens([tokenizer], _pieces(text))[0]
 
 
 def stats_text(stats: Stats) -> str:
@@ -401,14 +421,10 @@ class TokenizerPanel(QWidget):
         def work():
             import os
 
-            if os.path.getsize(path) > FILE_LIMIT:
+            size = os.path.getsize(path)
+            if size > FILE_LIMIT:
                 raise ValueError(f"the file is over {FILE_LIMIT // 2**20} MB")
-            with open(path, "rb") as f:
-                data = f.read().decode("utf-8", errors="replace")
-            return [
-                text_stats(t, data, lambda x, i=i: progress.emit((i + x) / len(toks)))
-                for i, t in enumerate(toks)
-            ]
+            return count_tokens(toks, file_pieces(path), size, progress.emit)  # bytes ≥ characters
 
         def done(results):
             self._file_done()
