@@ -110,10 +110,12 @@ class AxesTable(QWidget):
         self.note.setText(
             tr(
                 "每格第一行：本模型的分数（A 组平均 = +1，B 组平均 = −1）；第二行：同样大小、未训练的模型"
-                "（随机水平：单个分数可以落在 −1 到 1 的任何地方）。* 表示这个词属于轴的一组，"
-                "它的分数来自不含它自己的轴。“文章”是原文为举例编的数字，不是测出来的。",
-                "First line of a cell: this model's score (group A's mean = +1, group B's mean = −1); second: "
-                "an untrained model of the same shape (chance: one score may land anywhere from −1 to 1). "
+                "（随机水平：单个分数可以落在 −1 到 1 的任何地方；共用一个字的词，如垫子和椅子，"
+                "未训练时也相近）。* 表示这个词属于轴的一组，它的分数来自不含它自己的轴。"
+                "“文章”是原文为举例编的数字，不是测出来的。",
+                "First line of a cell: this model's score (group A's mean = +1, group B's mean = −1); "
+                "second: an untrained model of the same shape (chance: one score may land anywhere from −1 "
+                "to 1, and words sharing a character, such as 垫子 and 椅子, agree even untrained). "
                 "* marks a word in one of the axis's groups, scored on the axis built without it. 'Article' "
                 "numbers are the article's own invented illustration, not measured.",
             )
