@@ -3,7 +3,7 @@
     QT_QPA_PLATFORM=offscreen python benchmarks/embedding_latency.py [--json] [--file-mb 50]
 
 1. One time-lapse frame for 500 tokens × 64 dims: PCA + orthogonal Procrustes onto the latest frame
-   (goal <= 5 ms; median of 200).
+   (goal <= 5 ms; median and min of 200: on a shared machine the min is the least disturbed).
 2. t-SNE of 500 points (scikit-learn, in a child process started from a worker thread) while a 10 ms
    QTimer samples how late the GUI thread is (goals: <= 10 s; p99 lateness <= 16 ms).
 3. Scrubbing: the panel shows each of 100 frames (50 words + 450 other tokens, "all tokens" on), with a
@@ -30,7 +30,7 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 
 
-def pca_frame_ms(n: int = 500, d: int = 64, reps: int = 200) -> float:
+def pca_frame_ms(n: int = 500, d: int = 64, reps: int = 200) -> dict:
     from core.embeddings.projection import orient, pca_2d, procrustes
 
     rng = np.random.default_rng(0)
@@ -41,7 +41,10 @@ def pca_frame_ms(n: int = 500, d: int = 64, reps: int = 200) -> float:
         t = time.perf_counter()
         procrustes(pca_2d(frame), ref)
         times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+    return {
+        "pca_procrustes_500_median_ms": statistics.median(times) * 1e3,
+        "pca_procrustes_500_min_ms": min(times) * 1e3,
+    }
 
 
 class Lateness:
@@ -122,7 +125,13 @@ def scrub_ms(app) -> dict:
         app.processEvents()
         times.append(time.perf_counter() - t)
     panel.close()
-    return {"scrub_median_ms": statistics.median(times) * 1e3, "scrub_max_ms": max(times) * 1e3}
+    ms = sorted(t * 1e3 for t in times)
+    return {
+        "scrub_min_ms": ms[0],
+        "scrub_median_ms": statistics.median(ms),
+        "scrub_p90_ms": ms[89],
+        "scrub_max_ms": ms[-1],
+    }
 
 
 def file_stats(app, mb: int) -> dict:
@@ -169,7 +178,7 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     result = {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0]}
-    result["pca_procrustes_500_ms"] = pca_frame_ms()
+    result |= pca_frame_ms()
     result |= scrub_ms(app)
     result |= tsne_under_load(app)
     result |= file_stats(app, args.file_mb)

@@ -13,9 +13,12 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
     if x.ndim != 2 or len(x) == 0:
         return np.zeros((0, 2))
     x = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    # The top two eigenvectors of the d × d scatter matrix: the SVD's directions at a fraction of its cost
+    # for n ≫ d (500 × 64: one matrix product and a 64 × 64 eigensolve).
+    _, vecs = np.linalg.eigh(x.T @ x)
     comps = np.zeros((2, x.shape[1]))
-    comps[: min(2, len(vt))] = vt[:2]
+    top = vecs[:, ::-1][:, :2].T
+    comps[: len(top)] = top
     return x @ comps.T
 
 

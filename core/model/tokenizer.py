@@ -41,6 +41,11 @@ class Tokenizer(ABC):
     @abstractmethod
     def decode(self, ids: Sequence[int]) -> str: ...
 
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """`encode` of each text (BPE runs them without holding the GIL: a worker counting a large text
+        leaves the GUI thread free)."""
+        return [self.encode(t) for t in texts]
+
     @abstractmethod
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Ids and, per token, the (start, end) character span of `text` it covers."""
@@ -184,6 +189,16 @@ class BpeTokenizer(Tokenizer):
                 f"text has an unpaired surrogate at index {e.start}; it is not Unicode text"
             ) from None
         return self._hf.encode(text, add_special_tokens=False).ids
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise TokenizerError(
+                    f"text has an unpaired surrogate at index {e.start}; it is not Unicode text"
+                ) from None
+        return [e.ids for e in self._hf.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
         self._check_ids(ids)

@@ -37,6 +37,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 DEFAULT_TEXT = "猫坐在垫子上，它很舒服。"
 CHIP_CAP = 2_000  # characters drawn as chips; the counts cover the whole text
 DEBOUNCE_MS = 150
+EXACT_UP_TO = 4_096  # characters counted by one `encode`; longer pieces line by line (see _count)
 CHUNK = 64 * 1024  # characters per piece when counting a large text (each piece holds the GIL briefly)
 BPE_RANGE = (300, 5_000)
 DEFAULT_BPE = 600  # TrainConfig().bpe_vocab
@@ -123,6 +124,16 @@ def file_pieces(path: str, block: int = CHUNK):
         yield decoder.decode(b"", final=True)
 
 
+def _count(tok, piece: str) -> int:
+    """Tokens in `piece`: exactly `encode` for a short text; a longer one line by line through
+    encode_batch, which runs without the GIL (a line end starts a new BPE word either way, so the count
+    differs only where spaces run across a line end)."""
+    if len(piece) <= EXACT_UP_TO or not hasattr(tok, "encode_batch"):
+        encode = getattr(tok, "encode", None) or (lambda t: tok.encode_with_offsets(t)[0])
+        return len(encode(piece))
+    return sum(map(len, tok.encode_batch(piece.splitlines(keepends=True))))
+
+
 def count_tokens(tokenizers, pieces, total: int = 0, progress=None) -> list[Stats]:
     """Stats of the whole text for each tokenizer, fed piece by piece; `progress(fraction of total)`."""
     n = len(tokenizers)
@@ -131,8 +142,7 @@ def count_tokens(tokenizers, pieces, total: int = 0, progress=None) -> list[Stat
     for piece in pieces:
         chars += len(piece)
         for i, tok in enumerate(tokenizers):
-            encode = getattr(tok, "encode", None) or (lambda t, tok=tok: tok.encode_with_offsets(t)[0])
-            tokens[i] += len(encode(piece))
+            tokens[i] += _count(tok, piece)
             for ch in getattr(tok, "unknown_chars", lambda _t: [])(piece):
                 unknown[i][ch] += piece.count(ch)
         if progress is not None and total:
@@ -259,7 +269,7 @@ class TokenizerPanel(QWidget):
         self.kind.setItemText(0, tr("按字", "char"))
         if self.kind.count() > 2:
             self.kind.setItemText(2, tr("当前模型", "loaded model"))
-        self.kind_label.setText(tr("左边", "Left"))
+        self.kind_label.setText(tr("分词方式", "Tokenizer"))
         self.bpe_label.setText(tr("BPE 词表大小", "BPE vocabulary"))
         self.open_button.setText(tr("打开文本文件…", "Open a text file…"))
         self.input.setPlaceholderText(tr("输入或粘贴一段文字…", "Type or paste some text…"))

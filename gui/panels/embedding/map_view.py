@@ -99,11 +99,16 @@ class MapView(pg.PlotWidget):
             self.word_clicked.emit(str(points[0].data()))
 
     def _fit_range(self) -> None:
-        """The points' box plus 12 % (labels hang to the right): cheaper than asking every item's bounds."""
+        """The points' box plus 12 % (labels hang to the right): cheaper than asking every item's bounds.
+        Kept while the points still fill most of it, so a time-lapse moves the points, not the view."""
         pts = np.vstack([self._coords, self._other_coords]) if len(self._other_coords) else self._coords
         if not len(pts):
             return
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        (vx0, vx1), (vy0, vy1) = self.getPlotItem().viewRange()
+        inside = vx0 <= x0 and x1 <= vx1 and vy0 <= y0 and y1 <= vy1
+        if inside and (x1 - x0) > 0.6 * (vx1 - vx0) and (y1 - y0) > 0.6 * (vy1 - vy0):
+            return
         pad_x, pad_y = 0.12 * max(x1 - x0, 1e-9), 0.12 * max(y1 - y0, 1e-9)
         self.getPlotItem().setRange(
             xRange=(x0 - pad_x, x1 + 2 * pad_x), yRange=(y0 - pad_y, y1 + 2 * pad_y), padding=0

@@ -321,11 +321,15 @@ class EmbeddingPanel(QWidget):
         key = (latest.step, len(self._timeline.frames), id(latest))
         cached = self._reference.get(with_others)
         if cached is None or cached[0] != key:
-            cached = (key, orient(pca_2d(self._matrix(latest, with_others))))
+            cached = (key, orient(pca_2d(self._matrix(latest, with_others))), {})
             self._reference[with_others] = cached
         if frame is latest:
             return cached[1]
-        return procrustes(pca_2d(self._matrix(frame, with_others)), cached[1])
+        memo = cached[2].get(id(frame))
+        if memo is None or memo[0] is not frame:
+            memo = (frame, procrustes(pca_2d(self._matrix(frame, with_others)), cached[1]))
+            cached[2][id(frame)] = memo  # scrubbing back over a frame costs nothing
+        return memo[1]
 
     def axes_coords(self, frame: Frame, with_others: bool) -> tuple[np.ndarray, str]:
         """Each point's scores on the two chosen axes; a point that cannot be scored sits at 0 (said)."""
