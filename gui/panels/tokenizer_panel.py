@@ -10,6 +10,7 @@ the first CHIP_CAP characters only (the note says so) while the counts cover the
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -44,11 +45,22 @@ DEFAULT_BPE = 600  # TrainConfig().bpe_vocab
 FILE_LIMIT = 200 * 1024 * 1024
 
 
+_trained: dict[tuple, object] = {}  # process-wide: a second window (or panel) trains nothing again
+_train_lock = threading.Lock()
+
+
 def _train(kind: str, lang: str, vocab: int = DEFAULT_BPE):
+    """A tokenizer of the world corpus, as the trainer would build it; one at a time, each built once."""
     from core.data.world import world_corpus
     from core.model.tokenizer import train_tokenizer
 
-    return train_tokenizer(kind, world_corpus(lang).train_text, vocab)
+    with _train_lock:
+        key = (kind, lang, vocab if kind == "bpe" else 0)
+        if key not in _trained:
+            text = _trained.get(("text", lang)) or world_corpus(lang).train_text
+            _trained[("text", lang)] = text
+            _trained[key] = train_tokenizer(kind, text, vocab)
+        return _trained[key]
 
 
 def _readable(ch: str) -> str:
