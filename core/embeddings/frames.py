@@ -163,7 +163,7 @@ def read_packed(path: str | os.PathLike) -> Timeline:
     """A bundled model's time-lapse; FramesError when the file is missing or damaged."""
     path = Path(path)
     if not path.is_file():
-        raise FramesError(f"no time-lapse file {path.name}")
+        raise FramesError(f"{path.name} is missing")
     try:
         with np.load(path, allow_pickle=False) as z:
             if int(z["version"]) != VERSION:

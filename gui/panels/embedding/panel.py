@@ -308,9 +308,10 @@ class EmbeddingPanel(QWidget):
             self._lookups.clear()
         out: dict[str, np.ndarray] = {}
         if frame.tokens is not None:
+            rows = frame.tokens.astype(np.float32)  # one conversion; the entries are views of it
             for i, label in enumerate(self._timeline.token_labels):
                 if label not in SPECIALS and label.strip():
-                    out.setdefault(label.strip(), frame.tokens[i].astype(np.float32))
+                    out.setdefault(label.strip(), rows[i])
         out.update(zip(self._timeline.words, frame.words, strict=True))
         self._lookups[id(frame)] = (frame, out)
         return out
