@@ -7,8 +7,6 @@ between frames instead of the whole picture spinning (PCA's axes are only define
 
 from __future__ import annotations
 
-import csv
-import json
 import threading
 
 import numpy as np
@@ -36,10 +34,8 @@ from core.data.corpus import CATEGORY_NAMES
 from core.embeddings.frames import Frame, Timeline
 from core.embeddings.projection import orient, pca_2d, procrustes
 from core.embeddings.vectors import (
-    DEFAULT_WORDS,
     Axis,
     cosine_neighbours,
-    default_axes,
     purity_chance,
     score_table,
     score_word,
@@ -47,6 +43,7 @@ from core.embeddings.vectors import (
 from core.events import Eval, Snapshot
 from gui import workers
 from gui.i18n import chance_note, tr
+from gui.panels.embedding import axes_settings, exports
 from gui.panels.embedding.axes_table import AxesTable
 from gui.panels.embedding.loading import load_checkpoint_view, load_run_view
 from gui.panels.embedding.map_view import MapView, category_colours
@@ -525,39 +522,18 @@ class EmbeddingPanel(QWidget):
 
     # -- personality tags ----------------------------------------------------------------------------------
 
-    def _settings_key(self, what: str) -> str:
-        return f"embedding/{what}_{self._lang}"
-
     def _load_axes(self) -> None:
         """Axes and rows saved for this language, else the defaults from the world's categories."""
         categories = dict(zip(self._timeline.words, self._timeline.categories, strict=True))
-        axes = default_axes(categories, self._lang)
-        words = (
-            tuple(w for w in DEFAULT_WORDS.get(self._lang, ()) if w in categories) or self._timeline.words[:6]
-        )
         settings = self.context.settings if self.context is not None else None
-        if settings is not None:
-            try:
-                saved = json.loads(str(settings.value(self._settings_key("axes"), "") or "null"))
-                if isinstance(saved, list):
-                    axes = [Axis(str(a["name"]), tuple(a["a"]), tuple(a["b"])) for a in saved]
-                saved_words = json.loads(str(settings.value(self._settings_key("words"), "") or "null"))
-                if isinstance(saved_words, list) and saved_words:
-                    words = tuple(str(w) for w in saved_words)
-            except (ValueError, KeyError, TypeError):
-                pass  # a damaged setting: the defaults
+        axes, words = axes_settings.load(settings, self._lang, categories, self._timeline.words)
         self.axes.set_axes(axes)
         self.axes.set_words(words)
         self._fill_axis_boxes()
 
     def _save_axes(self) -> None:
-        if self.context is None:
-            return
-        data = [{"name": a.name, "a": list(a.a), "b": list(a.b)} for a in self.axes.axes()]
-        self.context.settings.setValue(self._settings_key("axes"), json.dumps(data, ensure_ascii=False))
-        self.context.settings.setValue(
-            self._settings_key("words"), json.dumps(list(self.axes.words()), ensure_ascii=False)
-        )
+        if self.context is not None:
+            axes_settings.save(self.context.settings, self._lang, self.axes.axes(), self.axes.words())
 
     def _fill_axis_boxes(self) -> None:
         names = [a.name for a in self.axes.axes()]
@@ -691,40 +667,11 @@ class EmbeddingPanel(QWidget):
 
     def export_csv(self, path: str, all_frames: bool = False) -> bool:
         """token, category, x, y, step for the shown frame or every frame, in the shown projection."""
-        if self._timeline is None:
-            return False
-        frames = self._timeline.frames if all_frames else [self.frame()]
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(["token", "category", "x", "y", "step"])
-            for frame in frames:
-                coords, note = self.coords(frame)
-                if all_frames and self.projection.currentData() == "tsne" and note:
-                    continue  # a frame without its own t-SNE is not exported as someone else's
-                names = list(self._timeline.words)
-                cats = list(self._timeline.categories)
-                if self._show_others(frame):
-                    names += [self._timeline.token_labels[i] for i in self._others()]
-                    cats += ["other"] * (len(names) - len(cats))
-                for name, cat, (x, y) in zip(names, cats, coords, strict=True):
-                    out.writerow([name, cat, f"{x:.6g}", f"{y:.6g}", frame.step])
-        return True
+        return exports.points_csv(self, path, all_frames)
 
     def export_png(self, path: str) -> bool:
         return self.map.grab().save(path)
 
     def export_table_csv(self, path: str) -> bool:
         """word, then per axis its score and the untrained model's."""
-        axes = self.axes.axes()
-        trained, base = self.axis_scores(), self.axis_scores(untrained=True)
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(["word", *[h for a in axes for h in (a.name, f"{a.name} (untrained)")]])
-            for word in self.axes.words():
-                row = [word]
-                for a in axes:
-                    for table in (trained, base):
-                        v = table.get(word, {}).get(a.name)
-                        row.append("" if v is None else f"{v:.4f}")
-                out.writerow(row)
-        return True
+        return exports.table_csv(self, path)
