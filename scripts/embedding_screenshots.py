@@ -1,5 +1,6 @@
 """Render the word-vector panel offscreen with the bundled `default` model and save docs/ screenshots:
-neighbours of 猫, the personality-tag table, and three frames of the time-lapse, in Chinese and English.
+neighbours of 猫, the personality-tag table, and three frames of the time-lapse, in Chinese and English;
+and the tokenizer lab on a Chinese and an English sentence.
 
     QT_QPA_PLATFORM=offscreen python scripts/embedding_screenshots.py"""
 
@@ -80,8 +81,32 @@ def main() -> int:
         panel.resize(1100, 980)
         _strip(frames, os.path.join(out, f"embedding-timelapse-{lang}.png"))
     panel.close()
-    print("saved", *sorted(f for f in os.listdir(out) if f.startswith("embedding-")))
+    _tokenizer_lab(app, out)
+    print("saved", *sorted(f for f in os.listdir(out) if f.startswith(("embedding-", "tokenizer-"))))
     return 0
+
+
+def _tokenizer_lab(app, out: str) -> None:
+    from gui import i18n
+    from gui.panels.tokenizer_panel import TokenizerPanel
+
+    lab = TokenizerPanel()
+    lab.resize(1000, 420)
+    lab.show()
+    for lang, text in (
+        ("zh", "猫坐在垫子上，它很舒服。龍"),
+        ("en", "the cat sat on the mat, it was comfortable. 猫"),
+    ):
+        i18n.set_language(lang)
+        lab.retranslate()
+        lab.input.setText(text)
+        _wait(app, 0.5)
+        _wait(
+            app, 120, lambda: bool(lab.chips()) and bool(lab.compare_chips()) and not lab.progress.isVisible()
+        )
+        _wait(app, 0.5)
+        lab.grab().save(os.path.join(out, f"tokenizer-lab-{lang}.png"))
+    lab.close()
 
 
 def _label(image, caption):
