@@ -258,12 +258,6 @@ class EmbeddingPanel(QWidget):
         super().showEvent(event)
         self._draw_later.shown()
 
-    # -- compatibility: the training journey draws a snapshot directly --------------------------------
-
-    def show_vectors(self, tokens, categories, vectors, step: int | None = None) -> None:
-        self._on_snapshot_ready(Snapshot(step or 0, tuple(tokens), tuple(categories), vectors, "", (), None))
-        self.redraw()
-
     # -- what is shown -------------------------------------------------------------------------------------
 
     def frame(self) -> Frame | None:
