@@ -19,9 +19,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SENTENCE = (
-    "猫坐在垫子上，它很舒服。它是猫。狗睡在沙发上，它很软。它是沙发"  # 31 characters; one more is typed
-)
+SENTENCE = "猫坐在垫子上，它很舒服。它是猫。狗睡在沙发上，它很软。它是沙发"  # 31 characters; one more is typed
 KEYS = "猫狗垫子它是很舒服软"
 
 

@@ -55,8 +55,12 @@ def fma_peak(iterations: int = 100_000_000) -> float | None:
     with tempfile.TemporaryDirectory() as tmp:
         binary = os.path.join(tmp, "fma_peak")
         try:
-            subprocess.run([compiler, "-O2", "-mavx2", "-mfma", "-pthread", str(source), "-o", binary], check=True)
-            out = subprocess.run([binary, str(os.cpu_count() or 1), str(iterations)], capture_output=True, text=True)
+            subprocess.run(
+                [compiler, "-O2", "-mavx2", "-mfma", "-pthread", str(source), "-o", binary], check=True
+            )
+            out = subprocess.run(
+                [binary, str(os.cpu_count() or 1), str(iterations)], capture_output=True, text=True
+            )
             return float(out.stdout)
         except (OSError, subprocess.CalledProcessError, ValueError):
             return None
@@ -100,15 +104,22 @@ def main() -> None:
     peak = max(peaks)
     fma = max((p for p in fma_peaks if p is not None), default=None)
     print(f"fp32 matmul peak (2048², best of run): {peak:.0f} GFLOP/s")
-    print(f"fp32 FMA peak, {os.cpu_count()} cores (fma_peak.c, best of run): " + (f"{fma:.0f} GFLOP/s" if fma else "n/a"))
-    print(f"{'config':10} {'path':9} {'ms/step':>8} {'tokens/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'of FMA':>7}")
+    print(
+        f"fp32 FMA peak, {os.cpu_count()} cores (fma_peak.c, best of run): "
+        + (f"{fma:.0f} GFLOP/s" if fma else "n/a")
+    )
+    print(
+        f"{'config':10} {'path':9} {'ms/step':>8} {'tokens/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'of FMA':>7}"
+    )
     for (name, path), times in rows.items():
         cfg, batch = CONFIGS[name]
         dt = min(times)
         tokens = batch * cfg.block_size
         gflops = tokens * model_flops_per_token(cfg, attention="full") / dt / 1e9
         of_fma = f"{gflops / fma:7.1%}" if fma else "    n/a"
-        print(f"{name:10} {path:9} {dt * 1000:8.1f} {tokens / dt:9.0f} {gflops:8.1f} {gflops / peak:9.1%} {of_fma}")
+        print(
+            f"{name:10} {path:9} {dt * 1000:8.1f} {tokens / dt:9.0f} {gflops:8.1f} {gflops / peak:9.1%} {of_fma}"
+        )
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ class Snapshot:
     probe_text: str
     probe_tokens: tuple[str, ...]
     attention: np.ndarray  # (n_layer, n_head, T, T) float32 copy for the probe sentence
+    token_embeddings: np.ndarray | None = None  # (vocab, n_embd) float16 copy: every token (the time-lapse)
+    token_labels: tuple[str, ...] = ()  # each token as a person reads it (core.model.tokenizer.token_label)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
 """Train the bundled models deterministically and write resources/models/<name>.safetensors + .json,
 with their held-out metrics in resources/models/metrics.json.
 
-    python3 scripts/build_models.py [--only default,cloze,teacher]
+    python3 scripts/build_models.py [--only default,cloze,teacher] [--frames-only]
 
-Step counts, not seconds, so the result does not depend on how fast this machine happens to be."""
+Step counts, not seconds, so the result does not depend on how fast this machine happens to be. Each
+build also packs its run's word-vector snapshots into <name>.frames.npz (the time-lapse a first launch
+can scrub). --frames-only re-runs the same deterministic build in a temporary folder and keeps only the
+frames, after checking that its weights equal the shipped ones bit for bit (snapshots draw no random
+numbers, so taking them does not change training)."""
 
 from __future__ import annotations
 
@@ -20,17 +24,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import resources  # noqa: E402
 from core.config import PRESETS  # noqa: E402
+from core.embeddings.frames import pack, read_run_frames  # noqa: E402
 from core.events import Done, Eval, Failed  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402
 
 OUT = resources.models_dir()
 # A masked model needs several times the causal model's steps before it answers …它是[MASK] reliably.
 STEPS = {"default": 2500, "cloze": 8000, "teacher": 1500}
+FRAME_EVERY = 100  # a snapshot (time-lapse frame) every 100 steps: 26 frames for `default`, ~0.3 MB
 
 
-def build(name: str) -> dict:
+def same_weights(a: Path, b: Path) -> bool:
+    from safetensors.numpy import load_file
+
+    ta, tb = load_file(str(a)), load_file(str(b))
+    return ta.keys() == tb.keys() and all((ta[k] == tb[k]).all() and ta[k].shape == tb[k].shape for k in ta)
+
+
+def build(name: str, frames_only: bool = False) -> dict:
     preset = PRESETS[name]
-    cfg = replace(preset.train, steps=STEPS[name], seconds=0.0, eval_every=500, snapshot_every=10**8, seed=0)
+    cfg = replace(
+        preset.train, steps=STEPS[name], seconds=0.0, eval_every=500, snapshot_every=FRAME_EVERY, seed=0
+    )
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(preset.model, cfg, out_dir=tmp, preset=name)
         for event in trainer.run():
@@ -44,6 +59,15 @@ def build(name: str) -> dict:
             if isinstance(event, Failed):
                 raise SystemExit(f"{name}: {event.message}")
             if isinstance(event, Done):
+                built = Path(tmp) / "model.safetensors"
+                shipped = OUT / f"{name}.safetensors"
+                if frames_only and not same_weights(built, shipped):
+                    raise SystemExit(
+                        f"{name}: this build's weights differ from {shipped.name}; frames not written"
+                    )
+                pack(read_run_frames(tmp), OUT / f"{name}.frames.npz")
+                if frames_only:
+                    return {}
                 shutil.copyfile(Path(tmp) / "model.safetensors", OUT / f"{name}.safetensors")
                 shutil.copyfile(Path(tmp) / "model.json", OUT / f"{name}.json")
                 return event.metrics
@@ -56,12 +80,18 @@ def main() -> None:
     torch.set_num_threads(1)  # same reduction order on every machine: the same weights wherever it runs
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default=",".join(STEPS))
-    names = parser.parse_args().only.split(",")
+    parser.add_argument("--frames-only", action="store_true", help="rebuild only <name>.frames.npz")
+    args = parser.parse_args()
+    names = args.only.split(",")
     OUT.mkdir(parents=True, exist_ok=True)
     summary_path = OUT / "metrics.json"
     for name in names:
         t0 = time.time()
-        metrics = build(name)
+        metrics = build(name, args.frames_only)
+        frames = OUT / f"{name}.frames.npz"
+        print(f"{name}: frames {frames.stat().st_size / 1e6:.2f} MB", flush=True)
+        if args.frames_only:
+            continue
         size = (OUT / f"{name}.safetensors").stat().st_size
         # Re-read just before writing: builds of different models may run side by side.
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}

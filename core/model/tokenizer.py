@@ -42,6 +42,11 @@ class Tokenizer(ABC):
     @abstractmethod
     def decode(self, ids: Sequence[int]) -> str: ...
 
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """`encode` of each text (BPE runs them without holding the GIL: a worker counting a large text
+        leaves the GUI thread free)."""
+        return [self.encode(t) for t in texts]
+
     @abstractmethod
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Ids and, per token, the (start, end) character span of `text` it covers."""
@@ -186,6 +191,16 @@ class BpeTokenizer(Tokenizer):
             ) from None
         return self._hf.encode(text, add_special_tokens=False).ids
 
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise TokenizerError(
+                    f"text has an unpaired surrogate at index {e.start}; it is not Unicode text"
+                ) from None
+        return [e.ids for e in self._hf.encode_batch(list(texts), add_special_tokens=False)]
+
     def decode(self, ids: Sequence[int]) -> str:
         self._check_ids(ids)
         return b"".join(self._bytes[int(i)] for i in ids).decode("utf-8", errors="replace")
@@ -257,6 +272,26 @@ def bounded_pieces(text: str, chars_per_piece: int = 1 << 20) -> Iterator[str]:
             at = run.end()
         if at < len(chunk):
             yield chunk[at:]
+
+
+def token_label(tokenizer: Tokenizer, token_id: int) -> str:
+    """One token as a person can read it, never empty: its characters, with any bytes that are only part
+    of a character (a byte-level BPE token may end or start inside one) written as ⟨e7 8c⟩."""
+    if isinstance(tokenizer, CharTokenizer):
+        return tokenizer._itos[token_id]
+    raw = tokenizer._bytes[token_id]
+    out, pending = [], []
+    for ch in raw.decode("utf-8", errors="surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that is not a whole character here
+            pending.append(f"{ord(ch) - 0xDC00:02x}")
+            continue
+        if pending:
+            out.append("⟨" + " ".join(pending) + "⟩")
+            pending = []
+        out.append(ch)
+    if pending:
+        out.append("⟨" + " ".join(pending) + "⟩")
+    return "".join(out)
 
 
 def _lines(text: str, per_chunk: int = 1000) -> Iterator[str]:
@@ -334,6 +369,7 @@ __all__ = [
     "CharTokenizer",
     "Tokenizer",
     "TokenizerError",
+    "token_label",
     "tokenizer_from_dict",
     "train_tokenizer",
 ]

@@ -23,10 +23,11 @@ from core.cost.flops import model_flops_per_token
 from core.data.corpus import Corpus, CorpusError
 from core.data.files import file_corpus
 from core.data.world import world_corpus
+from core.embeddings.frames import FrameWriter
 from core.events import Done, Eval, Event, Failed, Preparing, Snapshot, Started, Step
 from core.model.checkpoint import Checkpoint, save_checkpoint
 from core.model.gpt import GPT
-from core.model.tokenizer import Tokenizer, bounded_pieces, train_tokenizer
+from core.model.tokenizer import Tokenizer, bounded_pieces, token_label, train_tokenizer
 from core.runlog import RunLog
 from core.training.batches import compute_loss, sample_batch
 from core.training.distributed import Distributed
@@ -100,6 +101,7 @@ class Trainer:
         self.optimizer: torch.optim.AdamW | None = None
         self._log: RunLog | None = None
         self._step_done = 0
+        self._frames: FrameWriter | None = None  # every snapshot's vectors, kept in the run folder
 
     def stop(self) -> None:
         """Thread-safe: the run ends with Done(reason="stopped") after the current step."""
@@ -202,6 +204,9 @@ class Trainer:
         baseline = None
         if lead:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            labels = tuple(token_label(self.tokenizer, i) for i in range(self.tokenizer.vocab_size))
+            categories = [self.corpus.categories[w] for w in entity_words]
+            self._frames = FrameWriter(self.out_dir, entity_words, categories, labels)
             started = Started(
                 str(self.out_dir),
                 self.preset,
@@ -407,6 +412,9 @@ class Trainer:
         vectors = probes.word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
         text = corpus.showcase.text if corpus.showcase else corpus.val_text[: self.model_cfg.block_size]
         shown, attention, _ = probes.attention_for(model, tok, text)
+        token_vectors = model.wte.weight.detach().cpu().numpy().astype(np.float16)
+        if self._frames is not None:
+            self._frames.write(step, vectors, token_vectors)
         return Snapshot(
             step,
             tuple(words),
@@ -415,6 +423,8 @@ class Trainer:
             text,
             tuple(shown),
             attention,
+            token_vectors,
+            self._frames.token_labels if self._frames is not None else (),
         )
 
     def _save(self, step: int, metrics: dict) -> str:

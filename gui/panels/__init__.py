@@ -27,7 +27,7 @@ class PanelSpec:
 PANELS: list[PanelSpec] = [
     PanelSpec("trainingDock", "训练", "Training", "gui.panels.training.panel:TrainingPanel", "left"),
     PanelSpec("lossDock", "损失曲线", "Loss", "gui.panels.loss_panel:LossPanel", "left"),
-    PanelSpec("embeddingDock", "词向量", "Word vectors", "gui.panels.embedding_panel:EmbeddingPanel", "right"),
+    PanelSpec("embeddingDock", "词向量", "Word vectors", "gui.panels.embedding:EmbeddingPanel", "right"),
     PanelSpec("attentionDock", "注意力", "Attention", "gui.panels.attention.panel:AttentionPanel", "right"),
     PanelSpec("clozeDock", "完形填空", "Fill in the blank", "gui.panels.cloze_panel:ClozePanel", "right"),
     PanelSpec("tokenizerDock", "分词器", "Tokenizer", "gui.panels.tokenizer_panel:TokenizerPanel", "right"),

@@ -19,6 +19,7 @@ class Chip:
     text: str
     id: int
     unknown: bool = False
+    partial: bool = False  # part of a character's bytes: drawn with a dashed edge (it continues next door)
 
 
 def visible(text: str) -> str:
@@ -92,9 +93,10 @@ class TokenChips(QWidget):
         small = max(7, self.font().pointSize() - 2) if self.font().pointSize() > 0 else 8
         for chip, rect in zip(self._chips, self._rects, strict=True):
             fill = QColor("#fee2e2") if chip.unknown else QColor(PALETTE[chip.id % len(PALETTE)])
-            painter.setPen(
-                QPen(QColor("#dc2626") if chip.unknown else QColor("#94a3b8"), 2 if chip.unknown else 1)
-            )
+            pen = QPen(QColor("#dc2626") if chip.unknown else QColor("#94a3b8"), 2 if chip.unknown else 1)
+            if chip.partial:
+                pen = QPen(QColor("#7c3aed"), 1.5, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 6, 6)
             painter.setPen(QColor("#111827"))
