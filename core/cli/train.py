@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from dataclasses import replace
@@ -175,7 +176,10 @@ def _claim_out(out: str | None, args: argparse.Namespace) -> str | None:
                 "--force to replace it, or another folder"
             )
         for f in old:
-            f.unlink()
+            if f.is_dir():
+                shutil.rmtree(f)
+            else:
+                f.unlink()
     return out
 
 
@@ -187,6 +191,7 @@ RUN_FILES = (
     "model.prev.safetensors",
     "model.prev.json",
     "model.prev.optim.safetensors",
+    "embeddings",  # the time-lapse frames (core.embeddings.frames)
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -198,9 +199,7 @@ def test_out_onto_an_existing_run_is_refused_unless_resume_or_force(tiny_run, tm
     assert (run_dir / "metrics.jsonl").read_bytes() == before  # nothing was appended or replaced
 
     copy = tmp_path / "copy"
-    copy.mkdir()
-    for f in run_dir.iterdir():
-        (copy / f.name).write_bytes(f.read_bytes())
+    shutil.copytree(run_dir, copy)
     import core.training.trainer
 
     built = []

@@ -75,8 +75,9 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     assert not stop.isEnabled()
 
     # A second run works; the curves start again.
-    qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: session.state == "running", timeout=1_000)
+    with qtbot.waitSignal(session.run_started, timeout=60_000):  # the first run's points are gone then
+        qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: session.state == "running", timeout=1_000)
     qtbot.waitUntil(lambda: _n_train_points(window) >= 2, timeout=60_000)
 
     # Closing the window mid-run stops it and waits a bounded time (the autouse fixture checks no QThread is
