@@ -314,7 +314,8 @@ class MainWindow(QMainWindow):
         # Both sides at once: with no central widget, resizing the left column alone is not applied.
         self.resizeDocks(left[:1] + others[:1], [width, self.width() - width], Qt.Orientation.Horizontal)
         if len(left) > 1:
-            need = form.sizeHint().height() + 30  # and the dock's title bar
+            # the dock's title bar, and two more lines: after a run the probe read-out holds three
+            need = form.sizeHint().height() + 30 + 2 * form.fontMetrics().lineSpacing()
             column = sum(d.height() for d in left)
             heights = [need] + [max(1, (column - need) // (len(left) - 1))] * (len(left) - 1)
             self.resizeDocks(left, heights, Qt.Orientation.Vertical)
