@@ -203,7 +203,10 @@ class ModelChoice(QComboBox):
         path = getattr(event, "checkpoint_path", "") or ""
         if path and os.path.isfile(path):
             _cache.pop(path, None)  # the same path is rewritten by every run
-            if self.key() == "run":
+            # A finished run's checkpoint is loaded once, by the context, and arrives in _on_model_loaded
+            # (each panel loading it again cost 143-326 ms of GUI-thread work per copy, measured).
+            published = self._context is not None and event.__class__.__name__ == "Done"
+            if self.key() == "run" and not published:
                 self._load_path("run", path)
             return
         if self.key() == "run":
