@@ -27,7 +27,8 @@ from pathlib import Path
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as serialize
 
 from core.config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
 from core.model.gpt import GPT
@@ -78,6 +79,14 @@ def _optim_path(weights_path: Path) -> Path:
 
 def _previous(weights_path: Path) -> Path:
     return weights_path.with_name(weights_path.stem + PREVIOUS + ".safetensors")
+
+
+def save_file(tensors: dict[str, torch.Tensor], filename: str, metadata: dict | None = None) -> None:
+    """safetensors' own `save_file` writes through a temporary file of its own (`.tmpXXXXXX`) that a kill
+    leaves behind, outside our naming; the bytes go straight into our temporary name instead."""
+    data = serialize(tensors, metadata=metadata)
+    with open(filename, "wb") as f:
+        f.write(data)
 
 
 def save_checkpoint(

@@ -75,6 +75,7 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     assert not stop.isEnabled()
 
     # A second run works; the curves start again.
+    first_dir = session.run_dir
     with qtbot.waitSignal(session.run_started, timeout=60_000):  # the first run's points are gone then
         qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: session.state == "running", timeout=1_000)
@@ -84,6 +85,7 @@ def test_train_pause_stop_retrain_and_close(window, qtbot):
     # left). The engine is abandoned at its next event, so this is one step unless it is mid-evaluation.
     from gui import workers
 
+    qtbot.waitUntil(lambda: session.run_dir != first_dir, timeout=60_000)  # its own folder, past preparing
     started = time.monotonic()
     window.close()  # asks first; "discard" closes at once and the run folder still gets an end record
     qtbot.mouseClick(window.close_box.findChild(QPushButton, "closeDiscardButton"), Qt.MouseButton.LeftButton)
