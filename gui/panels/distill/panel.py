@@ -83,6 +83,7 @@ class DistillPanel(QWidget):
         self._teacher = None  # Checkpoint for the soft labels
         self._student = None  # (Checkpoint or model, name) for the soft labels
         self._student_path = ""
+        self._soft_generation = 0
         self._build()
         self.retranslate()
         workers.after_startup(self, self._load_recorded)
@@ -186,6 +187,8 @@ class DistillPanel(QWidget):
         )
         self.button.setText(tr("开始比赛：蒸馏 vs 单独学习", "Race: distilled vs alone"))
         self.stop_button.setText(tr("停止", "Stop"))
+        status = getattr(self, "_status", "")
+        self.status.setText(status() if callable(status) else status)
         self.plot.retranslate()
         self.verdict_view.retranslate()
         self.soft.retranslate()
@@ -214,7 +217,8 @@ class DistillPanel(QWidget):
         try:
             settings = self.settings()
         except (ConfigError, ValueError) as e:
-            self._say(tr("设置有误：", "Bad setting: ") + str(e))
+            why = str(e)
+            self._say(lambda: tr("设置有误：", "Bad setting: ") + why)
             return
         out_dir = os.path.join(_runs_root(), time.strftime("distill-%Y%m%d-%H%M%S"))
         factory = self.race_factory
@@ -223,14 +227,14 @@ class DistillPanel(QWidget):
         worker.crashed.connect(self._on_crashed)
         worker.ended.connect(self._on_ended)
         self._worker = worker
-        self.plot.clear()
+        self.plot.reset()
         self._show_verdict(None, "")
         self.progress.setValue(0)
         self.button.setEnabled(False)
         self.stop_button.setEnabled(True)
         cache = settings.distill.cache_teacher
         self._say(
-            tr("准备中：读语料、老师" + ("，并缓存老师的输出…" if cache else "…"),
+            lambda: tr("准备中：读语料、老师" + ("，并缓存老师的输出…" if cache else "…"),
                "Preparing: corpus, teacher" + (", caching the teacher's outputs…" if cache else "…"))
         )  # fmt: skip
         workers.start(worker)
@@ -312,7 +316,7 @@ class DistillPanel(QWidget):
         except (ConfigError, ValueError) as e:
             self._say(str(e))
             return
-        self._say(tr("检查老师…", "Checking the teacher…"))
+        self._say(lambda: tr("检查老师…", "Checking the teacher…"))
 
         def check():
             engine = default_race(settings, os.devnull)
@@ -327,13 +331,15 @@ class DistillPanel(QWidget):
         self._teacher_path, self._teacher = path, ckpt
         self.retranslate()
         self._say(
-            tr(f"老师：{ckpt.model.n_params():,} 个参数。", f"Teacher: {ckpt.model.n_params():,} parameters.")
+            lambda: tr(
+                f"老师：{ckpt.model.n_params():,} 个参数。", f"Teacher: {ckpt.model.n_params():,} parameters."
+            )
         )
         self._refresh_soft_labels(self.soft.input.text())
 
     def _on_teacher_refused(self, message: str) -> None:
         self.retranslate()
-        self._say(tr("不能用这个老师：", "This teacher cannot be used: ") + message.split(": ", 1)[-1])
+        self._say(lambda: tr("不能用这个老师：", "This teacher cannot be used: ") + message.split(": ", 1)[-1])
 
     # -- the race's events -------------------------------------------------------------------------------
 
@@ -341,7 +347,7 @@ class DistillPanel(QWidget):
     def _on_event(self, event) -> None:
         if isinstance(event, Started):
             self._say(
-                tr(
+                lambda: tr(
                     "比赛中：两个学生同一起点、同一批数据。",
                     "Racing: two students, one start, the same batches.",
                 )
@@ -355,18 +361,20 @@ class DistillPanel(QWidget):
                 self._show_verdict(dict(event.metrics), "live")
             stopped = event.reason == "stopped"
             self._say(
-                tr("已停止。" if stopped else "比赛结束。", "Stopped." if stopped else "The race is over.")
+                lambda: tr(
+                    "已停止。" if stopped else "比赛结束。", "Stopped." if stopped else "The race is over."
+                )
             )
             if event.checkpoint_path and os.path.isfile(event.checkpoint_path):
                 self._load_student(
-                    event.checkpoint_path, tr("蒸馏学生（刚才的比赛）", "distilled student (this race)")
+                    event.checkpoint_path, lambda: tr("蒸馏学生（刚才的比赛）", "distilled student (this race)")
                 )
         elif isinstance(event, Failed):
-            self._say(tr("比赛失败：", "The race failed: ") + event.message)
+            self._say(lambda: tr("比赛失败：", "The race failed: ") + event.message)
 
     @Slot(str)
     def _on_crashed(self, message: str) -> None:
-        self._say(tr("比赛失败：", "The race failed: ") + message)
+        self._say(lambda: tr("比赛失败：", "The race failed: ") + message)
 
     @Slot()
     def _on_ended(self) -> None:
@@ -378,8 +386,10 @@ class DistillPanel(QWidget):
         self._metrics, self._source = metrics, source
         self.verdict_view.show_metrics(metrics, source)
 
-    def _say(self, text: str) -> None:
-        self.status.setText(text)
+    def _say(self, text) -> None:
+        """A status line: a string, or a function giving it in the current language (re-run on a switch)."""
+        self._status = text
+        self.status.setText(text() if callable(text) else text)
 
     # -- the recorded race and the soft labels' models -----------------------------------------------------
 
@@ -399,16 +409,22 @@ class DistillPanel(QWidget):
     def _on_recorded(self, history) -> None:
         if self._metrics is not None or self._worker is not None:
             return  # a live race got here first
-        self.plot.clear()
+        self.plot.reset()
         for ev in history.evals:
             self.plot.add_eval(ev.step, ev.metrics)
         if isinstance(history.end, Done):
             self._show_verdict(dict(history.end.metrics), "recorded")
         student = resources.models_dir() / "race" / "distilled.safetensors"
         if student.is_file() and not self._student_path:
-            self._load_student(str(student), tr("蒸馏学生（附带的比赛）", "distilled student (recorded race)"))
-        self._say(tr("这是随应用附带的比赛记录；点按钮自己跑一次。", "This is the race recorded with the app; "
-                     "press the button to run your own."))  # fmt: skip
+            self._load_student(
+                str(student), lambda: tr("蒸馏学生（附带的比赛）", "distilled student (recorded race)")
+            )
+        self._say(
+            lambda: tr(
+                "这是随应用附带的比赛记录；点按钮自己跑一次。",
+                "This is the race recorded with the app; press the button to run your own.",
+            )
+        )
 
     def _load_student(self, path: str, name: str) -> None:
         def load():
@@ -427,7 +443,7 @@ class DistillPanel(QWidget):
         run in a worker: everything it needs from the widgets is read here, on the GUI thread."""
         teacher, student, path = self._teacher, self._student, self._teacher_path
         cfg, seed = self.student_config(), self.seed.value()
-        untrained = tr("学生（未训练）", "student (untrained)")
+        untrained = lambda: tr("学生（未训练）", "student (untrained)")  # noqa: E731
 
         def job():
             from core.analysis.probes import untrained_like
@@ -460,7 +476,15 @@ class DistillPanel(QWidget):
             self.soft.note.setText(tr("没有找到老师模型。", "No teacher model found."))
             return
         job = self._soft_job(text)
-        workers.call_in_worker(job, lambda r: self.soft.set_logits(*self._keep_models(r)), self._say, self)
+        self._soft_generation += 1
+        generation = self._soft_generation
+
+        def show(result) -> None:
+            shown = self._keep_models(result)
+            if generation == self._soft_generation:  # a slower, older job must not overwrite a newer one
+                self.soft.set_logits(*shown)
+
+        workers.call_in_worker(job, show, self._say, self)
 
     def article_text(self) -> str:
         return ARTICLE_TEXT

@@ -26,6 +26,7 @@ class RacePlot(pg.GraphicsLayoutWidget):
         self.coref.setXLink(self.loss)
         self.coref.setYRange(0, 1.02, padding=0)
         self.series = {name: (Series(64), Series(64)) for name in ("distilled", "scratch")}
+        self._stale = False
         self.curves = {}
         for name, colour in (("distilled", DISTILLED), ("scratch", SCRATCH)):
             pen = pg.mkPen(colour, width=2)
@@ -33,6 +34,7 @@ class RacePlot(pg.GraphicsLayoutWidget):
             self.curves[name] = (self.loss.plot(**kw), self.coref.plot(**kw))
         dash = pg.mkPen(TEACHER, width=1.5, style=Qt.PenStyle.DashLine)
         self.teacher_line = pg.InfiniteLine(angle=0, pen=dash)
+        self._teacher_key = pg.PlotDataItem(pen=dash)  # the legend's sample for the line (not plotted)
         self.teacher_line.setVisible(False)
         self.loss.addItem(self.teacher_line)
         self.goal_line = pg.InfiniteLine(
@@ -53,14 +55,15 @@ class RacePlot(pg.GraphicsLayoutWidget):
         self.legend.clear()
         self.legend.addItem(self.curves["distilled"][0], tr("蒸馏学生", "distilled student"))
         self.legend.addItem(self.curves["scratch"][0], tr("单独学习", "learning alone"))
-        self.teacher_line.label = None
+        self.legend.addItem(self._teacher_key, tr("老师（验证损失）", "teacher (validation loss)"))
 
-    def clear(self) -> None:
+    def reset(self) -> None:
+        """Empty the curves for a new race (not `clear`: GraphicsLayoutWidget forwards that name to its layout,
+        which would remove the plots themselves)."""
         for loss, coref in self.series.values():
             loss.clear()
             coref.clear()
-        self.teacher_line.setVisible(False)
-        self._redraw()
+        self._stale = True  # the old curves stay until the new race's first evaluation replaces them
 
     def add_eval(self, step: int, metrics: dict) -> None:
         """One evaluation of the race (Eval.metrics: plain keys for the distilled student, scratch_… for
@@ -74,12 +77,30 @@ class RacePlot(pg.GraphicsLayoutWidget):
             self.teacher_line.setValue(metrics["teacher_val_loss"])
             self.teacher_line.setVisible(True)
         self._redraw()
+        self._focus_loss()
+        last = max(s[0].x[-1] for s in self.series.values() if s[0].n)
+        self.loss.setXRange(0, max(last, 1), padding=0.02)
+
+    def _focus_loss(self) -> None:
+        """Once both losses are near the teacher's, show the last stretch: the race is decided in hundredths
+        of a nat there, invisible on an axis that starts at the untrained 4.9."""
+        lows = [s[0].y.min() for s in self.series.values() if s[0].n]
+        if not lows or min(lows) > 1.2:
+            self.loss.enableAutoRange(y=True)
+            return
+        floor = min([*lows, self.teacher_line.value() if self.teacher_line.isVisible() else min(lows)])
+        self.loss.setYRange(floor - 0.03, 1.3, padding=0)
 
     def _redraw(self) -> None:
         for name, (loss, coref) in self.series.items():
-            self.curves[name][0].setData(loss.x, loss.y)
-            self.curves[name][1].setData(coref.x, coref.y)
+            if not loss.n:
+                continue
+            for curve, series in zip(self.curves[name], (loss, coref), strict=True):
+                curve.setData(series.x, series.y)
+        self._stale = False
 
     def points(self, name: str) -> int:
         """How many evaluations of `name` ("distilled" or "scratch") are drawn (tests read this)."""
-        return len(self.curves[name][0].getData()[0] if self.curves[name][0].getData()[0] is not None else [])
+        curve = self.curves[name][0]
+        x = curve.getData()[0]
+        return 0 if x is None or self._stale else len(x)

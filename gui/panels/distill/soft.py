@@ -86,7 +86,8 @@ class SoftLabelView(QWidget):
         t = self.temperature_value()
         self.temp_label.setText(tr(f"温度 T = {t:.1f}", f"temperature T = {t:.1f}"))
         self.teacher_title.setText(tr("老师（4×128）的软标签", "the teacher's soft labels (4×128)"))
-        self.student_title.setText(self._student_name or tr("学生", "student"))
+        name = self._student_name() if callable(self._student_name) else self._student_name
+        self.student_title.setText(name or tr("学生", "student"))
         rows = self.rows()
         self.teacher_bars.set_items([(w, pt) for w, pt, _ in rows])
         self.student_bars.set_items([(w, ps) for w, _, ps in rows])

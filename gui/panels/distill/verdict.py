@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from core import units
-from gui.i18n import tr
+from gui.i18n import language, tr
 
 PROBES = (
     ("val_loss", "验证损失", "validation loss", "{:.3f}"),
@@ -33,6 +33,7 @@ class VerdictView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.summary = QLabel(objectName="distillSummary", wordWrap=True)
+        self.factcheck = QLabel(objectName="distillFactCheck", wordWrap=True)
         self.table = QTableWidget(0, 4, objectName="distillVerdict")
         self.probes = QTableWidget(0, 5, objectName="distillProbes")
         for t in (self.table, self.probes):
@@ -43,6 +44,7 @@ class VerdictView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
+        layout.addWidget(self.factcheck)
         layout.addWidget(self.table)
         layout.addWidget(self.probes)
         self._metrics: dict | None = None
@@ -65,6 +67,7 @@ class VerdictView(QWidget):
             self.table.setRowCount(0)
             self.probes.setRowCount(0)
             self.summary.setText(tr("比赛结束后，这里给出结论。", "The verdict appears here when a race ends."))
+            self.factcheck.setText("")
             return
         steps = m.get("steps") or 0
         bound = "≤ " if m.get("coref_ratio_is_bound") and m.get("coref_steps_ratio") is not None else ""
@@ -95,6 +98,32 @@ class VerdictView(QWidget):
             probe_rows.append((tr(zh, en), *("—" if v is None else spec.format(v) for v in values)))
         self._fill(self.probes, probe_rows)
         self.summary.setText(self._words(m, source))
+        self.factcheck.setText(self._claim(m))
+
+    def claim_verdict(self) -> str:
+        """The article's claim checked against this race: "correct" / "unsupported" ("" before a race)."""
+        return self._claim_verdict
+
+    _claim_verdict = ""
+
+    def _claim(self, m: dict) -> str:
+        """The fact-check entry for 蒸馏大大缩短训练、节省算力, decided by the race on screen."""
+        from core.cost import factcheck as FC
+        from gui.panels.cost.factcheck import verdict_text
+
+        check = next(c for c in FC.check_claims(race=m) if c.id == "distill_saves")
+        self._claim_verdict = check.verdict
+        claim = check.claim_zh if language() == "zh" else check.claim_en
+        return tr(
+            f"文章说：“{claim}”——按这场比赛：{verdict_text(check.verdict)}"
+            f"（缓存老师时的 FLOPs 之比 {FC.format_value(check.computed, check.unit, 'zh')}）。"
+            "DistilBERT：小 40 %、快 60 %、保留 97 % GLUE；"
+            "DeepSeek-R1 蒸馏模型用 R1 一次生成的 80 万条样本微调。",
+            f"The article: “{claim}” — by this race: {verdict_text(check.verdict)} "
+            f"(FLOPs ratio with a cached teacher {FC.format_value(check.computed, check.unit, 'en')}). "
+            "DistilBERT: 40 % smaller, 60 % faster, 97 % of GLUE; DeepSeek-R1's distilled models were "
+            "fine-tuned on 800 k samples R1 generated once.",
+        )
 
     @staticmethod
     def _per_step(seconds, steps) -> str:
