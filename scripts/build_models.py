@@ -1,7 +1,7 @@
 """Train the bundled models deterministically and write resources/models/<name>.safetensors + .json,
 with their held-out metrics in resources/models/metrics.json.
 
-    python3 scripts/build_models.py [--only default,cloze,teacher] [--frames-only]
+    python3 scripts/build_models.py [--only default,cloze,teacher,race] [--frames-only]
 
 Step counts, not seconds, so the result does not depend on how fast this machine happens to be. Each
 build also packs its run's word-vector snapshots into <name>.frames.npz (the time-lapse a first launch
@@ -32,6 +32,9 @@ OUT = resources.models_dir()
 # A masked model needs several times the causal model's steps before it answers …它是[MASK] reliably.
 STEPS = {"default": 2500, "cloze": 8000, "teacher": 1500}
 FRAME_EVERY = 100  # a snapshot (time-lapse frame) every 100 steps: 26 frames for `default`, ~0.3 MB
+# The recorded distillation race shown at first launch: bundled teacher → `default` student, the lab's
+# defaults (T = 1, α = 0.9, no hidden/attention terms, cached top-16 teacher), seed 0, 600 steps.
+RACE = {"preset": "default", "seed": 0, "steps": 600}
 
 
 def same_weights(a: Path, b: Path) -> bool:
@@ -74,12 +77,45 @@ def build(name: str, frames_only: bool = False) -> dict:
     raise SystemExit(f"{name}: the run ended without a result")
 
 
+def build_race() -> dict:
+    """resources/models/race/: metrics.jsonl (both curves and the verdict) and both students' weights."""
+    from core.distill.config import DistillConfig
+    from core.distill.distiller import Distiller
+
+    preset = PRESETS[RACE["preset"]]
+    cfg = replace(preset.train, steps=RACE["steps"], seconds=0.0, seed=RACE["seed"])
+    folder = OUT / "race"
+    with tempfile.TemporaryDirectory() as tmp:
+        distiller = Distiller(
+            str(OUT / "teacher.safetensors"),
+            preset.model,
+            cfg,
+            DistillConfig(cache_teacher=True),
+            tmp,
+            RACE["preset"],
+        )
+        for event in distiller.run():
+            if isinstance(event, Eval):
+                m = event.metrics
+                print(f"  race step {event.step}: val {event.val_loss:.3f} / alone {m['scratch_val_loss']:.3f}")
+            if isinstance(event, Failed):
+                raise SystemExit(f"race: {event.message}")
+            if isinstance(event, Done):
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(tmp) / "metrics.jsonl", folder / "metrics.jsonl")
+                for student in ("distilled", "scratch"):
+                    for suffix in (".safetensors", ".json"):
+                        shutil.copyfile(Path(tmp) / student / f"model{suffix}", folder / f"{student}{suffix}")
+                return event.metrics
+    raise SystemExit("race: the run ended without a result")
+
+
 def main() -> None:
     import torch
 
     torch.set_num_threads(1)  # same reduction order on every machine: the same weights wherever it runs
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default=",".join(STEPS))
+    parser.add_argument("--only", default=",".join([*STEPS, "race"]))
     parser.add_argument("--frames-only", action="store_true", help="rebuild only <name>.frames.npz")
     args = parser.parse_args()
     names = args.only.split(",")
@@ -87,16 +123,21 @@ def main() -> None:
     summary_path = OUT / "metrics.json"
     for name in names:
         t0 = time.time()
-        metrics = build(name, args.frames_only)
-        frames = OUT / f"{name}.frames.npz"
-        print(f"{name}: frames {frames.stat().st_size / 1e6:.2f} MB", flush=True)
-        if args.frames_only:
-            continue
-        size = (OUT / f"{name}.safetensors").stat().st_size
+        if name == "race":
+            metrics = build_race()
+            weights = OUT / "race" / "distilled.safetensors"
+        else:
+            metrics = build(name, args.frames_only)
+            frames = OUT / f"{name}.frames.npz"
+            print(f"{name}: frames {frames.stat().st_size / 1e6:.2f} MB", flush=True)
+            if args.frames_only:
+                continue
+            weights = OUT / f"{name}.safetensors"
+        size = weights.stat().st_size
         # Re-read just before writing: builds of different models may run side by side.
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         summary[name] = {
-            "steps": STEPS[name],
+            "steps": RACE["steps"] if name == "race" else STEPS[name],
             "file_bytes": size,
             "built_in_s": round(time.time() - t0, 1),
             **{k: v for k, v in metrics.items() if not isinstance(v, dict)},

@@ -16,7 +16,7 @@ import sys
 from importlib import import_module
 
 # Modules that contribute subcommands; core.cli.train holds train and inspect.
-COMMAND_MODULES = ("core.cli.train", "core.cli.cost", "core.cli.cloze")
+COMMAND_MODULES = ("core.cli.train", "core.cli.cost", "core.cli.cloze", "core.cli.distill")
 
 
 class RunFailed(RuntimeError):

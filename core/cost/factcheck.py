@@ -121,7 +121,24 @@ def reported_run(preset: str) -> F.Estimate:
     )
 
 
+def recorded_race() -> dict:
+    """The verdict of the distillation race recorded with the app (resources/models/race; built by
+    scripts/build_models.py). Read from the checkout's resources, so $LLM_EXPLORER_MODELS cannot hide it."""
+    from core.runlog import read_run_folder
+
+    end = read_run_folder(str(resources.root() / "models" / "race")).end
+    return dict(end.metrics) if end is not None else {}
+
+
+def _race(key: str, race: dict | None = None) -> float:
+    """A figure of a distillation race's verdict (None, e.g. never matched, becomes NaN: no figure)."""
+    value = (race if race is not None else recorded_race()).get(key)
+    return float("nan") if value is None else float(value)
+
+
 COMPUTE: dict[str, Callable[..., float]] = {
+    "value": lambda value: float(value),  # a sourced figure, shown beside the measured ones
+    "race": _race,
     "preset_field": _preset_field,
     "preset_flops": _preset_flops,
     "single_gpu_years": _single_gpu_years,
@@ -137,8 +154,11 @@ COMPUTE: dict[str, Callable[..., float]] = {
 }
 
 
-def _run(spec: dict) -> float:
-    return float(COMPUTE[spec["fn"]](**spec.get("args", {})))
+def _run(spec: dict, race: dict | None = None) -> float:
+    args = dict(spec.get("args", {}))
+    if spec["fn"] == "race":
+        args["race"] = race
+    return float(COMPUTE[spec["fn"]](**args))
 
 
 # ---------------------------------------------------------------- verdicts
@@ -171,7 +191,7 @@ def verdict(
     if rule == "range":
         lo, hi = claimed
         return "correct" if lo <= computed <= hi else "unsupported"
-    if rule == "below":
+    if rule == "below":  # NaN (no figure: e.g. a race that never matched) is not below anything
         return "correct" if computed < threshold else "unsupported"
     raise ValueError(f"unknown verdict rule {rule!r}")
 
@@ -185,19 +205,21 @@ def sources() -> dict[str, Source]:
     return {k: Source(k, v["title"], v.get("url"), v["status"]) for k, v in _data()["sources"].items()}
 
 
-def check_claims() -> tuple[ClaimCheck, ...]:
-    """Every claim, in the article's order, with computed figure and verdict."""
+def check_claims(race: dict | None = None) -> tuple[ClaimCheck, ...]:
+    """Every claim, in the article's order, with computed figure and verdict. `race`: the verdict of a
+    distillation race just run (Done.metrics); by default the recorded one."""
     srcs = sources()
     out = []
     for c in _data()["claims"]:
         claimed = tuple(c["claimed"]) if isinstance(c["claimed"], list) else float(c["claimed"])
-        computed = _run(c["compute"])
+        computed = _run(c["compute"], race)
         alt = None
         if "alternative" in c:
             a = c["alternative"]
             alt = Figure(a["label_zh"], a["label_en"], _run(a), a.get("unit", c["unit"]))
         extras = tuple(
-            Figure(e["label_zh"], e["label_en"], _run(e), e.get("unit", c["unit"])) for e in c.get("extras", ())
+            Figure(e["label_zh"], e["label_en"], _run(e, race), e.get("unit", c["unit"]))
+            for e in c.get("extras", ())
         )
         v = verdict(
             c["rule"],
@@ -250,6 +272,9 @@ def format_value(value: float | tuple[float, float], unit: str, lang: str = "zh"
         "words": ("词", "words"),
         "gpu_hours": ("GPU 小时", "GPU-hours"),
         "pf_days": ("PF/s-天", "petaflop/s-days"),
+        "students": ("个学生", "students"),
+        "samples": ("条样本", "samples"),
+        "reports": ("处", "mention(s)"),
     }
     zh_name, en_name = names.get(unit, ("", unit))
     return f"{units.format_sci(value)} {zh_name if zh else en_name}".strip()

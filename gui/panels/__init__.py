@@ -31,5 +31,6 @@ PANELS: list[PanelSpec] = [
     PanelSpec("attentionDock", "注意力", "Attention", "gui.panels.attention.panel:AttentionPanel", "right"),
     PanelSpec("clozeDock", "完形填空", "Fill in the blank", "gui.panels.cloze_panel:ClozePanel", "right"),
     PanelSpec("tokenizerDock", "分词器", "Tokenizer", "gui.panels.tokenizer_panel:TokenizerPanel", "right"),
+    PanelSpec("distillDock", "知识蒸馏", "Distillation", "gui.panels.distill.panel:DistillPanel", "right"),
     PanelSpec("costDock", "算力与成本", "Compute and cost", "gui.panels.cost.panel:CostPanel", "right"),
 ]

@@ -203,6 +203,8 @@ EXPECTED_VERDICTS = {
     "h800_cut_down": "correct",
     "h800_60_77": "unsupported",
     "deepseek_cost": "correct",
+    "distill_saves": "correct",  # from the recorded race: cached teacher, 0.6x the FLOPs (2.1x live)
+    "deepseek_from_chatgpt": "rumoured",
 }
 
 
@@ -217,6 +219,22 @@ def test_every_article_claim_gets_the_sourced_verdict():
     assert checks["deepseek_cost"].computed == pytest.approx(5.576e6, rel=0.001)
     for c in checks.values():
         assert c.verdict in FC.VERDICTS and c.sources and all(s.title for s in c.sources)
+
+
+def test_the_distillation_claim_follows_the_race_it_is_given():
+    recorded = {c.id: c for c in FC.check_claims()}["distill_saves"]
+    assert recorded.computed == pytest.approx(FC.recorded_race()["flops_ratio_cached"])
+    extras = {e.label_en: e.value for e in recorded.extras}
+    assert extras["DistilBERT: share of BERT's GLUE score kept"] == 0.97
+    live_only = {"flops_ratio_cached": None, "flops_ratio": 2.4, "steps_ratio": 0.7}  # never matched cached
+    check = {c.id: c for c in FC.check_claims(race=live_only)}["distill_saves"]
+    assert check.verdict == "unsupported"
+    assert {c.id: c for c in FC.check_claims(race={"flops_ratio_cached": 0.5})}[
+        "distill_saves"
+    ].verdict == "correct"
+    assert {c.id: c for c in FC.check_claims(race={"flops_ratio_cached": 1.2})}["distill_saves"].verdict == (
+        "unsupported"
+    )
 
 
 def test_claims_data_holds_no_computed_figures():

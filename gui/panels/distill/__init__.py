@@ -1,0 +1,1 @@
+"""The distillation lab: the race (taught vs alone), its verdict, and the soft labels."""
