@@ -20,7 +20,8 @@ def _tokens(m, lang):
     ids = " ".join(str(i) for i in m["ids"])
     return _t(
         lang,
-        f"“{m['sentence']}”：{m['n_chars']} 个字 → {m['n_tokens']} 个编号 [{ids}]；每个编号对应 {m['width']} 维向量",
+        f"“{m['sentence']}”：{m['n_chars']} 个字 → {m['n_tokens']} 个编号 [{ids}]；"
+        f"每个编号对应 {m['width']} 维向量",
         f"“{m['sentence']}”: {m['n_chars']} characters → {m['n_tokens']} ids [{ids}]; "
         f"each id has a {m['width']}-number vector",
     )
@@ -81,7 +82,8 @@ def _gpt3(m, lang):
     return _t(
         lang,
         f"{m['flops']:.3g} FLOPs；1 张 A100 满负荷 {m['a100_years']:.1f} 年；3,640 张 {m['fleet_days']:.1f} 天",
-        f"{m['flops']:.3g} FLOPs; 1 A100 at peak {m['a100_years']:.1f} years; 3,640 of them {m['fleet_days']:.1f} days",
+        f"{m['flops']:.3g} FLOPs; 1 A100 at peak {m['a100_years']:.1f} years; "
+        f"3,640 of them {m['fleet_days']:.1f} days",
     )
 
 
@@ -90,7 +92,8 @@ def _h800(m, lang):
         lang,
         f"{m['model']}，各 {m['n_gpus']:,} 张：H100 {m['h100_days']:.1f} 天，H800 {m['h800_days']:.1f} 天 → "
         f"H800 速度为 H100 的 {m['ratio']:.0%}",
-        f"{m['model']}, {m['n_gpus']:,} cards each: H100 {m['h100_days']:.1f} days, H800 {m['h800_days']:.1f} days "
+        f"{m['model']}, {m['n_gpus']:,} cards each: "
+        f"H100 {m['h100_days']:.1f} days, H800 {m['h800_days']:.1f} days "
         f"→ the H800 runs at {m['ratio']:.0%} of the H100",
     )
 

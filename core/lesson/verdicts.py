@@ -89,13 +89,15 @@ def tags(m: Mapping, article: Mapping) -> Verdict:
         if purity is None:
             return cannot(
                 "这个模型没有可比的语义轴，也没有类别信息（不是用内置世界语料训练的）。",
-                "This model has no comparable semantic axes and no categories (not trained on the built-in world).",
+                "This model has no comparable semantic axes and no categories "
+                "(not trained on the built-in world).",
             )
         return Verdict(
             "partly",
             f"只能部分核对：同类词确实挨在一起（近邻纯度 {purity:.2f}，随机 {chance:.2f}），"
             "但没有“动物/物体”这样的轴，文章的标签数值无法逐个对照。",
-            f"Only in part: words of a kind do sit together (neighbour purity {purity:.2f}, chance {chance:.2f}), "
+            "Only in part: words of a kind do sit together "
+            f"(neighbour purity {purity:.2f}, chance {chance:.2f}), "
             "but with no animal/object axis the article's tag values cannot be checked one by one.",
         )
     same = [c for c in checks if (c[2] > 0) == (c[3] > 0)]
@@ -199,17 +201,14 @@ def training(m: Mapping, article: Mapping) -> Verdict:
             "nothing is learned yet.",
         )
     low, _high = article["updates"]
-    acc = m.get("coref_acc")
-    extra = (
-        f"；“它是”后答对的比例 {acc:.2f}（未训练 {m.get('baseline_coref_acc', 0):.2f}）"
-        if acc is not None
-        else ""
-    )
-    extra_en = (
-        f"; names the right noun after 它是 on {acc:.2f} (untrained {m.get('baseline_coref_acc', 0):.2f})"
-        if acc is not None
-        else ""
-    )
+    acc, base_acc = m.get("coref_acc"), m.get("baseline_coref_acc")
+    extra = extra_en = ""
+    if acc is not None:
+        extra = f"；“它是”后答对的比例 {acc:.2f}"
+        extra_en = f"; names the right noun after 它是 on {acc:.2f}"
+        if base_acc is not None:
+            extra += f"（未训练 {base_acc:.2f}）"
+            extra_en += f" (untrained {base_acc:.2f})"
     if steps >= low:
         return Verdict(
             "agrees",
@@ -293,7 +292,8 @@ def distill(m: Mapping, article: Mapping) -> Verdict:
     cheaper_cached = cached is not None and cached < 1
     parts_zh.append(f"学生达到同样损失所需步数是从头训练的 {steps:.2f} 倍（{'更快' if faster else '不更快'}）")
     parts_en.append(
-        f"the student needs {steps:.2f}× the scratch steps to the same loss ({'faster' if faster else 'not faster'})"
+        f"the student needs {steps:.2f}× the scratch steps to the same loss "
+        f"({'faster' if faster else 'not faster'})"
     )
     if flops is not None:
         parts_zh.append(
@@ -301,7 +301,8 @@ def distill(m: Mapping, article: Mapping) -> Verdict:
             + (f"，预先缓存老师输出时 {cached:.2f} 倍" if cached is not None else "")
         )
         parts_en.append(
-            f"counting the teacher's forwards, {flops:.2f}× the FLOPs ({'cheaper' if cheaper else 'not cheaper'})"
+            f"counting the teacher's forwards, {flops:.2f}× the FLOPs "
+            f"({'cheaper' if cheaper else 'not cheaper'})"
             + (f", {cached:.2f}× with the teacher's outputs cached" if cached is not None else "")
         )
     if faster and (cheaper or cheaper_cached):

@@ -1,1 +1,1 @@
-"""The article as a lesson (lessonDock): steps, Do it, measured answers and verdicts, the cloze game, the worksheet."""
+"""The article as a lesson (lessonDock): steps, Do it, measured answers, verdicts, cloze game, worksheet."""

@@ -94,7 +94,8 @@ class ClozeGame(QWidget):
         self.score_label.setText(
             tr(
                 f"得分 {got}（模型的首选能得 {best}），已玩 {len(self.history)}/{len(G.ROUNDS)}",
-                f"Score {got} (the model's first choices would score {best}), played {len(self.history)}/{len(G.ROUNDS)}",
+                f"Score {got} (the model's first choices would score {best}), "
+                f"played {len(self.history)}/{len(G.ROUNDS)}",
             )
         )
         self.again.setText(tr("重新开始", "Start again"))

@@ -294,7 +294,8 @@ class LessonPanel(QWidget):
         self.use_recorded.setText(
             tr(
                 f"用内置模型记录的结果（不用等；现场训练约 {step.trains_s:.0f} 秒）",
-                f"Use the bundled run's recorded result (no wait; training live takes about {step.trains_s:.0f} s)",
+                "Use the bundled run's recorded result "
+                f"(no wait; training live takes about {step.trains_s:.0f} s)",
             )
         )
         status = self._status.get(step.id)

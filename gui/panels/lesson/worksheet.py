@@ -45,8 +45,12 @@ def build_html(entries: list[tuple[Step, dict | None, QImage | None]], lang: str
         "body{font-family:sans-serif;} h2{margin-bottom:2px;} .sec{color:#666;} td{padding:2px 8px;}"
         "</style></head><body>",
         f"<h1>{t('大模型探索器 · 课堂练习', 'LLM Explorer · worksheet')}</h1>",
-        f"<p class='sec'>{t('每一步：文章的说法、文章的数字、在真实模型上测得的答案与结论。', 'Each step: the article’s claim, its figure, the answer measured on a real model, and the verdict.')}"
-        f" {time.strftime('%Y-%m-%d %H:%M')}</p>",
+        "<p class='sec'>"
+        + t(
+            "每一步：文章的说法、文章的数字、在真实模型上测得的答案与结论。",
+            "Each step: the article’s claim, its figure, the answer measured on a real model, and the verdict.",
+        )
+        + f" {time.strftime('%Y-%m-%d %H:%M')}</p>",
     ]
     for n, (step, result, image) in enumerate(entries, 1):
         out.append(f"<h2>{n}. {html.escape(t(step.title_zh, step.title_en))}</h2>")
@@ -65,7 +69,8 @@ def build_html(entries: list[tuple[Step, dict | None, QImage | None]], lang: str
         for i, (name, value) in enumerate(rows):
             value = value if i == len(rows) - 1 and result is not None else html.escape(value)
             out.append(
-                f"<tr><td valign='top'><b>{html.escape(name)}</b></td><td>{value.replace(chr(10), '<br>')}</td></tr>"
+                f"<tr><td valign='top'><b>{html.escape(name)}</b></td>"
+                f"<td>{value.replace(chr(10), '<br>')}</td></tr>"
             )
         out.append("</table>")
         if image is not None and not image.isNull():
