@@ -20,6 +20,8 @@ class Step:
     article_zh: str = ""  # the article's figures in words
     article_en: str = ""
     trains_s: float = 0.0  # > 0: Do it trains, for about this long (a recorded result can stand in)
+    trains_zh: str = ""  # how long training live takes, in words
+    trains_en: str = ""
 
 
 # The sentence every step that reads text uses; the attention probe adds the answer slot 它是.
@@ -97,6 +99,8 @@ STEPS: tuple[Step, ...] = (
         "几百万到几十亿次更新",
         "millions to billions of updates",
         trains_s=60.0,
+        trains_zh="现场训练约 60 秒（default 预设）",
+        trains_en="Training live takes about 60 s (the default preset)",
     ),
     Step(
         "gpt3",
@@ -139,6 +143,10 @@ STEPS: tuple[Step, ...] = (
         "它 = 猫 85%、垫子 15%；学生更快、更省",
         "它 = 猫 85 %, 垫子 15 %; the student is faster and cheaper",
         trains_s=90.0,
+        trains_zh="现场比赛要把学生训练两遍（蒸馏和从头训练），需要几分钟，进度见蒸馏面板",
+        trains_en="A live race trains the student twice (distilled and from scratch): minutes; "
+        "the distillation "
+        "panel shows its progress",
     ),
 )
 

@@ -91,6 +91,8 @@ def test_walk_every_step_and_read_each_answer_from_its_panel(qtbot, full_window,
     cloze = panel("clozePanel")
     assert cloze.input.text() == "猫坐在＿上"
     assert r["measured"]["top"] == cloze.results_items()[:5] and r["verdict"]["kind"] == "agrees"
+    if r["measured"]["ranks"]["垫子"] > 3:  # 垫子 after 猫 is held out of training: the step says why it is low
+        assert "held out on purpose" in r["verdict"]["en"]
 
     r = _run(qtbot, lesson, "attention")
     att = panel("attentionPanel")
@@ -133,7 +135,7 @@ def test_walk_every_step_and_read_each_answer_from_its_panel(qtbot, full_window,
         text = page.read_text(encoding="utf-8")
         for step in S.STEPS:
             assert html.escape(step.title_zh if lang == "zh" else step.title_en) in text
-            assert html.escape(lesson.result(step.id)["verdict"][lang]) in text
+            assert html.escape(lesson.result(step.id)["verdict"][lang]).replace("\n", "<br>") in text
         pictures = sum(lesson.picture_of(s) is not None for s in S.STEP_IDS)
         assert pictures >= 7 and text.count("<img") == pictures
 

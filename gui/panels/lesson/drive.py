@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 from PySide6.QtWidgets import QDockWidget, QWidget
 
+from core.data.world import SEATS
 from core.lesson import steps as S
 from core.lesson import verdicts as V
+from core.lesson.game import held_out_notes
 
 Status = tuple[str, str]
 SHOWN = 10  # rows the cloze panel keeps on screen after the lesson has read its whole ranking
@@ -154,7 +157,13 @@ def cloze(d: Driver):
         },
         "n": len(ranking),
     }
-    return m, V.cloze(m, article), p.results
+    verdict = V.cloze(m, article)
+    notes = held_out_notes(ranking, "猫", [s[0] for s in SEATS])  # 垫子 low after 猫, and why
+    if notes:
+        zh, en = zip(*notes, strict=True)
+        verdict = V.Verdict(verdict.kind, verdict.zh + "\n" + "\n".join(zh), verdict.en + "\n" + "\n".join(en))
+    yield ("", "")  # one tick for the panel to lay out the rows it now shows, before its picture is taken
+    return m, verdict, p.results
 
 
 def _span(tokens: list[str], word: str) -> list[int]:
@@ -172,6 +181,8 @@ def _span(tokens: list[str], word: str) -> list[int]:
 
 def attention(d: Driver):
     p = d.show("attentionDock", "attentionPanel")
+    while d.context.current_model is None and d.context.bundled_model():
+        yield ("正在加载模型…", "Loading the model…")  # the window's own load swaps the panel's model once
     yield from wait_for_model(p.model_choice)
     p.input.setText(S.ATTENTION_TEXT)
     p.refresh()
@@ -183,6 +194,8 @@ def attention(d: Driver):
         p.find_coref_head()
         while p.coref_report() is None:
             yield ("正在留出句上给每个头打分…", "Scoring every head on held-out sentences…")
+        scores = p.coref_report()["head_scores"]
+        p.set_view(*(int(i) for i in np.unravel_index(int(np.argmax(scores)), scores.shape)))  # the best head
     toks, matrix = p.tokens(), p.attention_matrix()
     masked = ckpt.model_cfg.objective == "masked"
     row = toks.index("它") if masked and "它" in toks else len(toks) - 1
@@ -204,6 +217,7 @@ def attention(d: Driver):
         m["held_out"] = float(report["attn_coref_best"])
         m["baseline"] = float(report.get("baseline_attn_coref_best", 0.5))
     verdict = V.attention(m, S.step("attention").article)
+    yield ("", "")  # one tick for the heatmap and head grid to repaint before the picture
     if not world or unknown:
         why_zh = "这个模型不是用内置世界语料训练的，没有“它”的留出测试句，" if not world else ""
         why_en = (

@@ -24,7 +24,7 @@ class ClozeGame(QWidget):
         self._seats = seats
         self.round = 0
         self.history: list[tuple[G.Round, G.PickScore, list[tuple[str, str]]]] = []
-        self.prompt = QLabel(objectName="lessonGamePrompt")
+        self.prompt = QLabel(objectName="lessonGamePrompt", wordWrap=True)
         self.prompt.setStyleSheet("font-size: 15pt; font-weight: bold")
         self.buttons: list[QPushButton] = []
         grid = QGridLayout()
@@ -34,7 +34,7 @@ class ClozeGame(QWidget):
             self.buttons.append(button)
             grid.addWidget(button, i // 3, i % 3)
         self.reveal = QLabel(objectName="lessonGameReveal", wordWrap=True)
-        self.score_label = QLabel(objectName="lessonScore")
+        self.score_label = QLabel(objectName="lessonScore", wordWrap=True)
         self.again = QPushButton(objectName="lessonGameRestart")
         self.again.clicked.connect(self.restart)
         row = QHBoxLayout()

@@ -15,11 +15,13 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -35,6 +37,7 @@ from gui.panels.lesson.worksheet import KIND_COLOURS, export, kind_name
 
 TICK_MS = 100
 WAIT_S = 120.0  # a step that waits longer than this (plus its training time × 4) gives up and says so
+PICTURE_PX = 380  # the grabbed figure's width in the lesson (the worksheet keeps it larger)
 MODEL_STEPS = ("tokens", "tags", "cloze", "attention")  # answers that belong to the model loaded now
 
 
@@ -70,6 +73,8 @@ class LessonPanel(QWidget):
         self.do_button = QPushButton(objectName="lessonDoIt")
         self.do_button.setStyleSheet("font-weight: bold")
         self.use_recorded = QCheckBox(objectName="lessonUseRecorded")
+        self.duration = QLabel(objectName="lessonDuration", wordWrap=True)
+        self.duration.setStyleSheet("color: #666")
         self.status = QLabel(objectName="lessonStatus", wordWrap=True)
         self.status.setStyleSheet("color: #666")
         self.measured = QLabel(objectName="lessonMeasured", wordWrap=True)
@@ -90,18 +95,22 @@ class LessonPanel(QWidget):
             nav.addWidget(w)
         nav.addStretch(1)
         nav.addWidget(self.export_button)
-        body = QWidget()
+        self.body = body = QWidget()
         col = QVBoxLayout(body)
         for w in (self.title, self.section, self.claim, self.article):
             col.addWidget(w)
         col.addLayout(do_row)
+        col.addWidget(self.duration)
         for w in (self.status, self.measured, self.verdict, self.game, self.picture):
             col.addWidget(w)
         col.addStretch(1)
         col.addLayout(nav)
         split = QSplitter(Qt.Orientation.Horizontal)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)  # a step with the game and a picture is taller than the dock: it scrolls
         split.addWidget(self.list)
-        split.addWidget(body)
+        split.addWidget(scroll)
         split.setStretchFactor(1, 1)
         QVBoxLayout(self).addWidget(split)
         self.list.currentRowChanged.connect(self._on_row_changed)
@@ -291,11 +300,12 @@ class LessonPanel(QWidget):
         self.do_button.setEnabled(not running)
         self.do_button.setText(tr("正在做…", "Working…") if running else tr("动手做", "Do it"))
         self.use_recorded.setVisible(step.trains_s > 0)
-        self.use_recorded.setText(
+        self.duration.setVisible(step.trains_s > 0)
+        self.use_recorded.setText(tr("用记录的结果", "Use the recorded result"))
+        self.duration.setText(
             tr(
-                f"用内置模型记录的结果（不用等；现场训练约 {step.trains_s:.0f} 秒）",
-                "Use the bundled run's recorded result "
-                f"(no wait; training live takes about {step.trains_s:.0f} s)",
+                f"{step.trains_zh}；勾选后直接用记录下来的结果，不用等。",
+                f"{step.trains_en}; ticked, the step uses the recorded result, with no wait.",
             )
         )
         status = self._status.get(step.id)
