@@ -61,7 +61,12 @@ def test_lesson_is_the_first_dock(full_window):
     assert PANELS[0].id == "lessonDock"
     dock = full_window.findChild(QDockWidget, "lessonDock")
     assert dock.isVisible() and dock.features() & QDockWidget.DockWidgetFeature.DockWidgetClosable
-    assert full_window.findChild(QWidget, "lessonPanel").steps() == list(S.STEP_IDS)
+    lesson = full_window.findChild(QWidget, "lessonPanel")
+    assert lesson.steps() == list(S.STEP_IDS) and lesson.claim.text() == S.STEPS[0].claim_zh
+    full_window.set_language("en")
+    assert lesson.claim.text() == S.STEPS[0].claim_en and lesson.do_button.text() == "Do it"
+    lesson.next.click()
+    assert lesson.current_step() == "tags" and lesson.title.text() == "2. Personality tags"
 
 
 def test_walk_every_step_and_read_each_answer_from_its_panel(qtbot, full_window, tmp_path):
