@@ -29,7 +29,7 @@ AREAS = {
     "top": Qt.DockWidgetArea.TopDockWidgetArea,
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
-STATE_VERSION = 1  # bump when dock ids change so an old saved layout is ignored
+STATE_VERSION = 2  # bump when dock ids change so an old saved layout is ignored (2: lessonDock first)
 
 
 class MainWindow(QMainWindow):

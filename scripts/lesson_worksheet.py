@@ -68,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         _wait(app, 0.5, lambda: False)
         win.grab().save(os.path.join(args.out, f"lesson-{lang}.png"))
         pdf = os.path.join(tmp, f"worksheet-{lang}.pdf")
-        if not lesson.export_worksheet(pdf, lang):
+        written = []
+        lesson.worksheet_exported.connect(written.append)
+        lesson.export_worksheet(pdf, lang)
+        if not _wait(app, 60, lambda w=written: w):
             return 1
+        lesson.worksheet_exported.disconnect(written.append)
         if shutil.which("pdftoppm"):
             prefix = os.path.join(args.out, f"worksheet-{lang}")
             subprocess.run(["pdftoppm", "-r", str(args.dpi), "-png", pdf, prefix], check=True)

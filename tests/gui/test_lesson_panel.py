@@ -135,8 +135,11 @@ def test_walk_every_step_and_read_each_answer_from_its_panel(qtbot, full_window,
 
     for lang in ("zh", "en"):
         pdf, page = tmp_path / f"ws-{lang}.pdf", tmp_path / f"ws-{lang}.html"
-        assert lesson.export_worksheet(str(pdf), lang) and pdf.read_bytes()[:4] == b"%PDF"
-        assert lesson.export_worksheet(str(page), lang)
+        for path in (pdf, page):
+            with qtbot.waitSignal(lesson.worksheet_exported, timeout=30_000) as done:
+                assert lesson.export_worksheet(str(path), lang)  # written in a worker
+            assert done.args == [str(path)]
+        assert pdf.read_bytes()[:4] == b"%PDF"
         text = page.read_text(encoding="utf-8")
         for step in S.STEPS:
             assert html.escape(step.title_zh if lang == "zh" else step.title_en) in text
@@ -339,9 +342,11 @@ def test_distill_step_starts_one_race_and_reports_its_verdict(qtbot):
     win.close()
 
 
-def test_a_missing_panel_is_named_not_faked(qtbot):
+def test_a_missing_panel_is_named_not_faked(qtbot, tmp_path):
     win = _window_with(qtbot)
     lesson = win.findChild(QWidget, "lessonPanel")
+    with qtbot.waitSignal(lesson.worksheet_failed, timeout=30_000):  # an unwritable path: said, not raised
+        lesson.export_worksheet(str(tmp_path / "no-such-folder" / "ws.pdf"))
     for step_id in ("distill", "cloze"):
         r = _run(qtbot, lesson, step_id)
         assert r["verdict"]["kind"] == "cannot" and r["measured"] == {}

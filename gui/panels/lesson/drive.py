@@ -133,7 +133,9 @@ def cloze_ranking(p, prompt: str) -> list[tuple[str, float]]:
     """Type a blank into the cloze panel, let it score now, and read the ranking it shows (all it can)."""
     p.input.setText(prompt)
     p.set_temperature(1.0)
+    p.top_k.blockSignals(True)  # one scoring and one redraw, not one per setting
     p.top_k.setValue(p.top_k.maximum())
+    p.top_k.blockSignals(False)
     p.refresh()
     ranking = p.results_items()
     p.top_k.setValue(SHOWN)  # what stays on screen (and in the worksheet's picture) is the top of it
@@ -290,15 +292,25 @@ def _cost_panel(d: Driver, preset: str, mfu: float | None = None):
 
 
 def _set_fleet(p, **counts: int):
+    """Every GPU count at once, then one recompute (a recompute per spin box cost ~20 ms each)."""
     for gid, spin in p.counts.items():
+        spin.blockSignals(True)
         spin.setValue(counts.get(gid, 0))
-    return p.estimate()
+        spin.blockSignals(False)
+    return p.recompute()
 
 
 def _claim(claim_id: str):
-    from core.cost.factcheck import check_claims  # the checks the cost panel's fact-check tab shows
+    """The check the cost panel's fact-check tab shows (its table holds them, computed once)."""
+    from core.cost.factcheck import check_claims
 
-    return next(c for c in check_claims() if c.id == claim_id)
+    global _CLAIMS
+    if _CLAIMS is None:
+        _CLAIMS = {c.id: c for c in check_claims()}
+    return _CLAIMS[claim_id]
+
+
+_CLAIMS = None
 
 
 def gpt3(d: Driver):

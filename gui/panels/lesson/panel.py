@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from core.lesson import steps as S
 from core.lesson import verdicts as V
 from core.lesson.report import measured_text
+from gui import workers
 from gui.i18n import language, tr
 from gui.panels.lesson import drive
 from gui.panels.lesson.game import ClozeGame
@@ -42,6 +43,9 @@ MODEL_STEPS = ("tokens", "tags", "cloze", "attention")  # answers that belong to
 
 
 class LessonPanel(QWidget):
+    worksheet_exported = Signal(str)  # the file written
+    worksheet_failed = Signal(str)  # one line: why not
+
     def __init__(self, context=None) -> None:
         super().__init__()
         self.setObjectName("lessonPanel")
@@ -191,12 +195,21 @@ class LessonPanel(QWidget):
             "article": S.step(step_id).article,
             "verdict": verdict.as_dict(),
         }
-        if widget is not None:
-            self._pictures[step_id] = widget.grab().toImage()  # the figure on screen, as it is now
+        if widget is not None:  # the figure on screen, taken in its own event: a plot's render is the slow part
+            QTimer.singleShot(0, self, lambda: self._grab(step_id, widget))
         done = set(self._load_list("lesson/done")) | {step_id}
         self._save("lesson/done", [s for s in S.STEP_IDS if s in done])
         self._show_step()
         self._fill_list()
+
+    def _grab(self, step_id: str, widget: QWidget) -> None:
+        if step_id in self._results and step_id not in self._active:  # not re-run meanwhile
+            try:
+                self._pictures[step_id] = widget.grab().toImage()
+            except RuntimeError:  # the panel went with its window before the event came
+                return
+            if step_id == self.current_step():
+                self._show_step()
 
     def _main_window(self) -> QMainWindow | None:
         w = self.parentWidget()
@@ -348,7 +361,8 @@ class LessonPanel(QWidget):
         return self._pictures.get(step_id)
 
     def export_worksheet(self, path: str | None = None, lang: str | None = None) -> bool:
-        """One HTML or PDF file with every step (done or not); the pictures are the ones grabbed on screen."""
+        """Write one HTML or PDF file with every step (done or not) in a worker; the pictures are the ones
+        grabbed on screen. `worksheet_exported(path)` follows; a failure is posted to the status bar."""
         path = (
             path
             or QFileDialog.getSaveFileName(
@@ -357,14 +371,32 @@ class LessonPanel(QWidget):
         )
         if not path:
             return False
-        entries = [(s, self.result(s.id), self._pictures.get(s.id)) for s in S.STEPS]
-        try:
-            export(path, entries, lang or language())
-        except OSError as exc:
-            if self.context is not None:
-                self.context.post(tr("无法导出练习单：", "Cannot export the worksheet: ") + str(exc))
-            return False
+        entries = [(s, self.result(s.id), self._copy_picture(s.id)) for s in S.STEPS]
+        lang = lang or language()
+
+        def write() -> str:
+            export(path, entries, lang)
+            return path
+
+        self.export_button.setEnabled(False)
+        workers.call_in_worker(write, self._on_exported, self._on_export_failed, owner=self)
         return True
+
+    def _copy_picture(self, step_id: str) -> QImage | None:
+        image = self._pictures.get(step_id)
+        return image.copy() if image is not None else None  # the worker gets its own copy
+
+    def _on_exported(self, path: str) -> None:
+        self.export_button.setEnabled(True)
+        if self.context is not None:
+            self.context.post(tr("练习单已导出：", "Worksheet exported: ") + path)
+        self.worksheet_exported.emit(path)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        if self.context is not None:
+            self.context.post(tr("无法导出练习单：", "Cannot export the worksheet: ") + message)
+        self.worksheet_failed.emit(message)
 
 
 def _seats() -> list[str]:
