@@ -205,7 +205,11 @@ class LessonPanel(QWidget):
     def _grab(self, step_id: str, widget: QWidget) -> None:
         if step_id in self._results and step_id not in self._active:  # not re-run meanwhile
             try:
-                self._pictures[step_id] = widget.grab().toImage()
+                rect = widget.rect()
+                fit = widget.heightForWidth(rect.width()) if widget.hasHeightForWidth() else -1
+                if 0 < fit < rect.height():  # token chips: the rows they fill, not the space stretched below
+                    rect.setHeight(fit + 4)
+                self._pictures[step_id] = widget.grab(rect).toImage()
             except RuntimeError:  # the panel went with its window before the event came
                 return
             if step_id == self.current_step():
