@@ -255,7 +255,7 @@ class FakeEmbeddingPanel(QWidget):
     def __init__(self):
         super().__init__()
         self.setObjectName("embeddingPanel")
-        self.plot = QLabel("map")
+        self.plot = QLabel("map", self, objectName="embeddingPlot")
 
     def points(self):
         return {"猫": (0.0, 1.0)}
@@ -323,6 +323,7 @@ def test_tags_step_reads_the_word_vector_panels_axes(qtbot, causal):
     assert r["measured"]["scores"]["猫"] == {"动物 ↔ 物品": 0.62, "能吃 ↔ 不能吃": -0.1}
     assert r["measured"]["neighbours"] == [("狗", 0.9), ("兔子", 0.8)]
     assert r["verdict"]["kind"] == "agrees" and "+0.62" in r["verdict"]["en"]
+    qtbot.waitUntil(lambda: lesson.picture_of("tags") is not None)  # the map, grabbed from the panel
     win.close()
 
 

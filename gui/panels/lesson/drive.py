@@ -117,16 +117,21 @@ def tags(d: Driver):
             "Needs the word-vector panel's semantic axes (embeddingPanel.axis_scores() and neighbours()), "
             "which this build lacks, so the article's tag values cannot be checked one by one.",
         )
-        return m, V.Verdict("cannot", note.zh + verdict.zh, note.en + " " + verdict.en), p.plot
+        return m, V.Verdict("cannot", note.zh + verdict.zh, note.en + " " + verdict.en), _map(p)
     table = {}
     for _ in range(600):  # the table may be computed in a worker after a model loads
         table = p.axis_scores() or {}
-        if all(w in table for w in S.TAG_WORDS):
+        if all(w in table for w in S.TAG_WORDS) or not categories:  # a corpus without categories: no wait
             break
         yield ("正在计算语义轴…", "Scoring the semantic axes…")
     m["scores"] = {w: {a: _score(v) for a, v in (table.get(w) or {}).items()} for w in S.TAG_WORDS}
     m["neighbours"] = [(str(w), float(c)) for w, c in p.neighbours("猫", 5)]
-    return m, V.tags(m, article), p.plot
+    return m, V.tags(m, article), _map(p)
+
+
+def _map(panel) -> QWidget:
+    """The word-vector map (objectName embeddingPlot, as DESIGN.md names it), else the whole panel."""
+    return panel.findChild(QWidget, "embeddingPlot") or panel
 
 
 def cloze_ranking(p, prompt: str) -> list[tuple[str, float]]:
