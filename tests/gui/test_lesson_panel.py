@@ -165,6 +165,11 @@ def test_a_closed_dock_is_reopened_and_a_foreign_corpus_model_says_what_it_canno
     assert win.docks["attentionDock"].isVisible() and att.input.text() == S.ATTENTION_TEXT
     assert r["verdict"]["kind"] == "cannot" and "not trained on the built-in world" in r["verdict"]["en"]
     assert att.coref_report() is None  # no held-out probes were scored for a model without them
+    cloze = win.findChild(QWidget, "clozePanel")
+    cloze.model_choice.set_checkpoint("opened", mine)
+    cloze.model_choice.select("opened")
+    r = _run(qtbot, lesson, "cloze")
+    assert "held out on purpose" not in r["verdict"]["en"] and "your own text" in r["verdict"]["en"]
 
 
 def test_cloze_game_scores_picks_against_the_panels_ranking_and_remembers_progress(

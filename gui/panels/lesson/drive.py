@@ -165,12 +165,33 @@ def cloze(d: Driver):
         "n": len(ranking),
     }
     verdict = V.cloze(m, article)
-    notes = held_out_notes(ranking, "猫", [s[0] for s in SEATS])  # 垫子 low after 猫, and why
+    ckpt = p.model_choice.checkpoint()
+    unknown = ckpt.tokenizer.unknown_chars(article["prompt"].replace("＿", "") + "".join(m["probs"]))
+    if unknown:
+        return m, _unknown(unknown, verdict), p.results
+    world = (ckpt.meta or {}).get("corpus", "world") == "world"
+    notes = held_out_notes(ranking, "猫", [s[0] for s in SEATS]) if world else []  # 垫子 low after 猫: why
+    if not world:
+        notes = [
+            (
+                "这个模型是用你自己的文本训练的：小世界里特意留出的词对（猫/垫子）对它不适用。",
+                "This model learned from your own text: the small world's held-out pairs "
+                "(猫/垫子) do not apply.",
+            )
+        ]
     if notes:
         zh, en = zip(*notes, strict=True)
         verdict = V.Verdict(verdict.kind, verdict.zh + "\n" + "\n".join(zh), verdict.en + "\n" + "\n".join(en))
     yield ("", "")  # one tick for the panel to lay out the rows it now shows, before its picture is taken
     return m, verdict, p.results
+
+
+def _unknown(chars: list[str], verdict: V.Verdict) -> V.Verdict:
+    return V.cannot(
+        f"这个模型不认识 {' '.join(chars)}：这些字它只读到 <unk>，分数没有意义。" + verdict.zh,
+        f"This model does not know {' '.join(chars)}: it reads <unk> there, so the scores mean nothing. "
+        + verdict.en,
+    )
 
 
 def _span(tokens: list[str], word: str) -> list[int]:
