@@ -4,6 +4,8 @@ Rules live in core.lesson.game; this widget only shows them."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -76,8 +78,30 @@ class ClozeGame(QWidget):
         self.round, self.history = 0, []
         self.retranslate()
 
-    def restore(self, round_: int, history: list) -> None:
-        self.round, self.history = round_, history
+    def to_json(self) -> str:
+        """The game so far, for the settings (so it carries on at the next launch)."""
+        history = [
+            {"prompt": r.prompt, **dataclasses.asdict(s), "notes": notes} for r, s, notes in self.history
+        ]
+        return json.dumps({"round": self.round, "history": history}, ensure_ascii=False)
+
+    def from_json(self, text: str) -> None:
+        """Carry on a saved game; an unreadable one starts afresh."""
+        try:
+            state = json.loads(text or "{}")
+            by_prompt = {r.prompt: r for r in G.ROUNDS}
+            fields = [f.name for f in dataclasses.fields(G.PickScore)]
+            history = [
+                (
+                    by_prompt[h["prompt"]],
+                    G.PickScore(**{k: h[k] for k in fields}),
+                    [tuple(n) for n in h["notes"]],
+                )
+                for h in state.get("history", [])
+            ]
+            self.round, self.history = int(state.get("round", len(history))), history
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.round, self.history = 0, []
         self.retranslate()
 
     def retranslate(self) -> None:

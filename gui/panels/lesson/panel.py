@@ -7,7 +7,6 @@ workers. One run per step at a time, and never a second training run (TrainingSe
 
 from __future__ import annotations
 
-import json
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -157,7 +156,7 @@ class LessonPanel(QWidget):
     def pick(self, word: str):
         """The cloze game: score `word` for the current blank (see ClozeGame.pick)."""
         result = self.game.pick(word)
-        self._save("lesson/game", json.dumps(self._game_state(), ensure_ascii=False))
+        self._save("lesson/game", self.game.to_json())
         return result
 
     # --- running steps ------------------------------------------------------------------------------
@@ -269,15 +268,6 @@ class LessonPanel(QWidget):
             return [value]
         return [str(v) for v in value] if isinstance(value, list) else []
 
-    def _game_state(self) -> dict:
-        return {
-            "round": self.game.round,
-            "history": [
-                {"prompt": r.prompt, **{k: getattr(s, k) for k in s.__dataclass_fields__}, "notes": notes}
-                for r, s, notes in self.game.history
-            ],
-        }
-
     def _restore(self) -> None:
         if self.context is None:
             self.list.setCurrentRow(0)
@@ -285,18 +275,7 @@ class LessonPanel(QWidget):
         settings = self.context.settings
         step_id = settings.value("lesson/step")
         self.use_recorded.setChecked(str(settings.value("lesson/use_recorded", "false")).lower() == "true")
-        try:
-            state = json.loads(settings.value("lesson/game") or "{}")
-            from core.lesson.game import ROUNDS, PickScore
-
-            by_prompt = {r.prompt: r for r in ROUNDS}
-            history = []
-            for h in state.get("history", []):
-                fields = {k: h[k] for k in PickScore.__dataclass_fields__}
-                history.append((by_prompt[h["prompt"]], PickScore(**fields), [tuple(n) for n in h["notes"]]))
-            self.game.restore(int(state.get("round", len(history))), history)
-        except (ValueError, KeyError, TypeError):
-            pass  # an unreadable saved game starts afresh
+        self.game.from_json(settings.value("lesson/game") or "")
         self.list.setCurrentRow(S.STEP_IDS.index(step_id) if step_id in S.STEP_IDS else 0)
 
     # --- what is on screen --------------------------------------------------------------------------
