@@ -29,9 +29,10 @@ AREAS = {
     "top": Qt.DockWidgetArea.TopDockWidgetArea,
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
-STATE_VERSION = 1  # bump when dock ids change so an old saved layout is ignored
+STATE_VERSION = 2  # bump when dock ids change so an old saved layout is ignored (2: lessonDock first)
 # The analysis views, as tabs that share most of the window: what the article is about comes first.
-TAB_ORDER = ("attentionDock", "clozeDock", "costDock", "embeddingDock", "tokenizerDock")
+TAB_ORDER = ("attentionDock", "clozeDock", "embeddingDock", "distillDock", "costDock", "tokenizerDock")
+LEFT_TABS = ("lessonDock", "trainingDock")  # one tab group atop the left column, the lesson in front
 LEFT_WIDTH = 0.3  # share of the window's width for the training form and the loss curve
 CLOSE_SAVE_TIMEOUT_MS = 60_000  # "stop and save" waits this long for the final save before closing anyway
 
@@ -95,8 +96,14 @@ class MainWindow(QMainWindow):
             by_area.setdefault(self.dockWidgetArea(dock), []).append(dock)
         for area, docks in by_area.items():
             if area == AREAS["left"]:
-                for upper, lower in zip(docks, docks[1:], strict=False):
+                tabs = [d for d in docks if d.objectName() in LEFT_TABS]
+                column = tabs[:1] + [d for d in docks if d not in tabs]
+                for upper, lower in zip(column, column[1:], strict=False):
                     self.splitDockWidget(upper, lower, Qt.Orientation.Vertical)
+                for dock in tabs[1:]:
+                    self.tabifyDockWidget(tabs[0], dock)
+                if tabs:
+                    tabs[0].raise_()
                 continue
             rank = {name: i for i, name in enumerate(TAB_ORDER)}
             docks.sort(key=lambda d: rank.get(d.objectName(), len(rank)))
@@ -307,7 +314,7 @@ class MainWindow(QMainWindow):
         left = [d for d in self.docks.values() if self.dockWidgetArea(d) == AREAS["left"] and d.isVisible()]
         if not left:
             return
-        form = left[0].widget().widget()
+        form = (self.docks.get("trainingDock") or left[0]).widget().widget()  # the top group's tallest need
         need_width = form.sizeHint().width() + 24  # the scroll area's frame and a scroll bar's width
         width = min(max(int(self.width() * LEFT_WIDTH), need_width), self.width() // 2)
         others = [d for d in self.docks.values() if d not in left and d.isVisible()]

@@ -283,6 +283,12 @@ def _generate(w: _World, rng: random.Random, n_chars: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def held_out_pairs(lang: str = "zh", seed: int = 0) -> tuple[tuple[str, str], ...]:
+    """The (animal, seat) pairs no training line puts together, as words: (猫, 垫子) first."""
+    w = _build_world(lang, seed)
+    return tuple((w.animals[a], w.seats[s]) for a, s in w.held_out)
+
+
 def world_corpus(lang: str = "zh", seed: int = 0, n_train_chars: int = 400_000) -> Corpus:
     """The built-in world corpus, deterministic for (lang, seed); validation is ~5 % from other draws."""
     if lang not in COREF_TEMPLATES:

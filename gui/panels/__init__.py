@@ -25,6 +25,7 @@ class PanelSpec:
 
 # One line per panel; the order here is the order docks are created in.
 PANELS: list[PanelSpec] = [
+    PanelSpec("lessonDock", "课程", "Lesson", "gui.panels.lesson.panel:LessonPanel", "left"),
     PanelSpec("trainingDock", "训练", "Training", "gui.panels.training.panel:TrainingPanel", "left"),
     PanelSpec("lossDock", "损失曲线", "Loss", "gui.panels.loss_panel:LossPanel", "left"),
     PanelSpec("embeddingDock", "词向量", "Word vectors", "gui.panels.embedding:EmbeddingPanel", "right"),

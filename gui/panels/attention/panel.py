@@ -150,6 +150,10 @@ class AttentionPanel(QWidget):
             return None, None, li > n_layer
         return li - 1, (hi - 1 if hi > 0 else None), False
 
+    def coref_report(self) -> dict | None:
+        """The last "find the coreference head" result for the model shown (None until it has run)."""
+        return self._reports.get(getattr(self._ckpt, "path", ""))
+
     def set_view(self, layer: int | None, head: int | None = None, rollout: bool = False) -> None:
         self.layer.setCurrentIndex(self._att.shape[0] + 1 if rollout else (0 if layer is None else layer + 1))
         self.head.setCurrentIndex(0 if head is None or layer is None else head + 1)

@@ -1,0 +1,1 @@
+"""The article as a lesson (lessonDock): steps, Do it, measured answers, verdicts, cloze game, worksheet."""
