@@ -32,7 +32,9 @@ AREAS = {
 STATE_VERSION = 2  # bump when dock ids change so an old saved layout is ignored (2: lessonDock first)
 # The analysis views, as tabs that share most of the window: what the article is about comes first.
 TAB_ORDER = ("attentionDock", "clozeDock", "embeddingDock", "distillDock", "costDock", "tokenizerDock")
-LEFT_TABS = ("lessonDock", "trainingDock")  # one tab group atop the left column, the lesson in front
+# Under the form, the loss curve and the lesson share one tab group, the lesson in front: its Do it raises
+# the analysis tabs on the right and the form above, so it stays in view while it drives them.
+LEFT_TABS = ("lossDock", "lessonDock")
 LEFT_WIDTH = 0.3  # share of the window's width for the training form and the loss curve
 CLOSE_SAVE_TIMEOUT_MS = 60_000  # "stop and save" waits this long for the final save before closing anyway
 
@@ -96,14 +98,14 @@ class MainWindow(QMainWindow):
             by_area.setdefault(self.dockWidgetArea(dock), []).append(dock)
         for area, docks in by_area.items():
             if area == AREAS["left"]:
-                tabs = [d for d in docks if d.objectName() in LEFT_TABS]
-                column = tabs[:1] + [d for d in docks if d not in tabs]
+                tabs = [self.docks[k] for k in LEFT_TABS if self.docks.get(k) in docks]
+                column = [d for d in docks if d not in tabs] + tabs[:1]
                 for upper, lower in zip(column, column[1:], strict=False):
                     self.splitDockWidget(upper, lower, Qt.Orientation.Vertical)
                 for dock in tabs[1:]:
                     self.tabifyDockWidget(tabs[0], dock)
                 if tabs:
-                    tabs[0].raise_()
+                    tabs[-1].raise_()
                 continue
             rank = {name: i for i, name in enumerate(TAB_ORDER)}
             docks.sort(key=lambda d: rank.get(d.objectName(), len(rank)))
@@ -320,12 +322,14 @@ class MainWindow(QMainWindow):
         others = [d for d in self.docks.values() if d not in left and d.isVisible()]
         # Both sides at once: with no central widget, resizing the left column alone is not applied.
         self.resizeDocks(left[:1] + others[:1], [width, self.width() - width], Qt.Orientation.Horizontal)
-        if len(left) > 1:
+        tabs = [self.docks[k] for k in LEFT_TABS if self.docks.get(k) in left]
+        column = [d for d in left if d not in tabs] + tabs[-1:]  # the form, then the front tab under it
+        if len(column) > 1:
             # the dock's title bar, and two more lines: after a run the probe read-out holds three
             need = form.sizeHint().height() + 30 + 2 * form.fontMetrics().lineSpacing()
-            column = sum(d.height() for d in left)
-            heights = [need] + [max(1, (column - need) // (len(left) - 1))] * (len(left) - 1)
-            self.resizeDocks(left, heights, Qt.Orientation.Vertical)
+            total = sum(d.height() for d in column)
+            heights = [need] + [max(1, (total - need) // (len(column) - 1))] * (len(column) - 1)
+            self.resizeDocks(column, heights, Qt.Orientation.Vertical)
 
     def _load_engine(self) -> None:
         """The engine, then the bundled model, while Train still says "loading" (see AppContext)."""
