@@ -46,8 +46,9 @@ def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
     return best
 
 
-def fma_peak(iterations: int = 100_000_000) -> float | None:
-    """fp32 GFLOP/s of fma_peak.c on every core, or None where it cannot be built (no compiler or AVX2)."""
+def fma_peak(iterations: int = 100_000_000, threads: int | None = None) -> float | None:
+    """fp32 GFLOP/s of fma_peak.c on `threads` cores (default: every core), or None where it cannot be
+    built (no compiler or AVX2)."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         return None
@@ -56,7 +57,8 @@ def fma_peak(iterations: int = 100_000_000) -> float | None:
         binary = os.path.join(tmp, "fma_peak")
         try:
             subprocess.run([compiler, "-O2", "-mavx2", "-mfma", "-pthread", str(source), "-o", binary], check=True)
-            out = subprocess.run([binary, str(os.cpu_count() or 1), str(iterations)], capture_output=True, text=True)
+            count = str(threads or os.cpu_count() or 1)
+            out = subprocess.run([binary, count, str(iterations)], capture_output=True, text=True)
             return float(out.stdout)
         except (OSError, subprocess.CalledProcessError, ValueError):
             return None

@@ -56,7 +56,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also save a checkpoint every K steps (0: only at the end)
     seed: int = 0  # corpus, init and batch order
     lang: str = "zh"  # world corpus language
-    tokenizer: str = "auto"  # "char", "bpe" or "auto" (char for zh, bpe for en)
+    tokenizer: str = "auto"  # char, word, bpe or auto (zh: char; English world: word; a file: bpe)
     bpe_vocab: int = 600  # BPE vocabulary size
     threads: int = 0  # torch threads (0: leave torch's default)
 
@@ -80,8 +80,8 @@ class TrainConfig:
         _bound("threads", self.threads, 0, 1024)
         if self.lang not in LANGS:
             raise ConfigError(f"lang must be one of {LANGS}, not {self.lang!r}")
-        if self.tokenizer not in ("auto", "char", "bpe"):
-            raise ConfigError(f"tokenizer must be auto, char or bpe, not {self.tokenizer!r}")
+        if self.tokenizer not in ("auto", "char", "word", "bpe"):
+            raise ConfigError(f"tokenizer must be auto, char, word or bpe, not {self.tokenizer!r}")
         return self
 
 
