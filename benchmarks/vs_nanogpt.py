@@ -6,7 +6,7 @@ of its code is in the project) with the step of its train.py: `model(x, y)`, bac
 the AdamW its `configure_optimizers` builds for a CPU. Both have biases and tied embeddings, so both do
 the same mathematics; FLOPs are counted once (PaLM's full-attention count) for both. Each round measures
 this CPU's FMA peak (benchmarks/fma_peak.c) then both steps, so a slow minute on a shared machine hits
-every figure alike: compare the ratios.
+every figure alike, and within a round the two steps take turns step by step: compare the ratios.
 
     python3 benchmarks/vs_nanogpt.py --config reference [--rounds 5] [--steps 20] [--threads 2]"""
 
@@ -86,16 +86,19 @@ def theirs(nanogpt, cfg: ModelConfig):
     return step
 
 
-def seconds_per_step(step, x, y, steps: int, warmup: int = 3) -> float:
-    """Median seconds of `steps` steps after `warmup` untimed ones."""
+def paired_seconds(steps_a, steps_b, x, y, steps: int, warmup: int = 3) -> tuple[float, float]:
+    """Median seconds per step of two steps timed in turn, step by step (a, b, a, b, ...): on a busy
+    machine both see the same moments' load."""
     for _ in range(warmup):
-        step(x, y)
-    times = []
+        steps_a(x, y)
+        steps_b(x, y)
+    times_a, times_b = [], []
     for _ in range(steps):
-        t = time.perf_counter()
-        step(x, y)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for step, times in ((steps_a, times_a), (steps_b, times_b)):
+            t = time.perf_counter()
+            step(x, y)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times_a), statistics.median(times_b)
 
 
 def main() -> None:
@@ -103,6 +106,7 @@ def main() -> None:
     parser.add_argument("--config", choices=sorted(CONFIGS), default="reference")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps of each side per round")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--nanogpt", type=Path, default=NANOGPT, help="path of nanoGPT's model.py")
     args = parser.parse_args()
@@ -125,8 +129,7 @@ def main() -> None:
     rows = []
     for r in range(args.rounds):  # a fresh pair of models each round, built and timed in turn
         peak = fma_peak(30_000_000, threads)
-        t_theirs = seconds_per_step(theirs(nanogpt, cfg), x, y, args.steps)
-        t_ours = seconds_per_step(ours(cfg), x, y, args.steps)
+        t_theirs, t_ours = paired_seconds(theirs(nanogpt, cfg), ours(cfg), x, y, args.steps, args.warmup)
         rows.append((peak, t_theirs, t_ours))
         shown = f"{peak:9.0f}" if peak else "      n/a"
         print(f"{r + 1:5} {shown} {tokens / t_theirs:13.0f} {tokens / t_ours:11.0f} {t_theirs / t_ours:6.2f}")
