@@ -58,7 +58,7 @@ class TrainConfig:
     lang: str = "zh"  # world corpus language
     tokenizer: str = "auto"  # char, word, bpe or auto (zh: char; English world: word; a file: bpe)
     bpe_vocab: int = 600  # BPE vocabulary size
-    threads: int = 0  # torch threads (0: leave torch's default)
+    threads: int = 0  # torch threads (0: one per core, or 1 when the machine is busy; see threads_for_now)
 
     def validate(self) -> TrainConfig:
         _check_types(self)

@@ -38,7 +38,7 @@ def add_parsers(sub) -> None:
     budget.add_argument("--seconds", type=float, help="wall-clock budget in seconds")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: per core; 1 if busy)")
     p.add_argument(
         "--resume", metavar="DIR", help="continue the run saved in DIR (give --steps for the new total)"
     )

@@ -31,7 +31,7 @@ from core.training.batches import compute_loss, sample_batch
 from core.training.distributed import Distributed
 from core.training.optim import adamw, flatten_optimizer, unflatten_optimizer
 from core.training.schedule import lr_at
-from core.training.step import NonFiniteLoss, train_step
+from core.training.step import NonFiniteLoss, threads_for_now, train_step
 
 STEP_EVENT_INTERVAL_S = 1 / 30  # at most ~30 Step events a second, whatever the step rate
 VAL_BATCHES = 8
@@ -138,8 +138,7 @@ class Trainer:
             raise CorpusError(
                 f"the text is too short for a context of {block} tokens: use a longer text or a shorter context"
             )
-        if tc.threads:
-            torch.set_num_threads(tc.threads)
+        torch.set_num_threads(tc.threads or threads_for_now())
         torch.manual_seed(tc.seed)
         self.model_cfg = replace(self.model_cfg, vocab_size=self.tokenizer.vocab_size).validate()
         self.model = GPT(self.model_cfg).to(self.dist.device)

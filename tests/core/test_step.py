@@ -61,3 +61,21 @@ def test_a_non_finite_loss_leaves_the_weights_alone(tiny_model_cfg):
     with pytest.raises(NonFiniteLoss):
         train_step(model, params, optimizer, x, x, 1.0)
     assert all(p.grad is None for p in params)  # no backward, so no optimizer step either
+
+
+def test_a_busy_machine_trains_on_one_thread(monkeypatch):
+    import os
+
+    import core.training.step as step
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (float(cores), 0.0, 0.0))
+    assert step.threads_for_now() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores - 0.9, 0.0, 0.0))
+    assert step.threads_for_now() == step.TORCH_DEFAULT_THREADS
+
+    def no_load():
+        raise OSError
+
+    monkeypatch.setattr(os, "getloadavg", no_load)
+    assert step.threads_for_now() == step.TORCH_DEFAULT_THREADS
