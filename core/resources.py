@@ -35,17 +35,27 @@ def models_dir() -> Path:
     return Path(os.environ.get("LLM_EXPLORER_MODELS") or root() / "models")
 
 
-def bundled_model(kind: str = "default") -> Path:
-    """resources/models/<kind>.safetensors (it may not exist: callers say so in their own words)."""
+def bundled_model(kind: str = "default", lang: str = "zh") -> Path:
+    """resources/models/<kind>.safetensors, or <kind>_en.safetensors for English where one is bundled
+    (it may not exist: callers say so in their own words)."""
+    english = models_dir() / f"{kind}_en.safetensors"
+    if lang == "en" and english.is_file():
+        return english
     return models_dir() / f"{kind}.safetensors"
 
 
-def startup_model() -> Path | None:
-    """The bundled model a window shows at launch: `default` first, else any complete one, else None."""
+def startup_model(lang: str = "zh") -> Path | None:
+    """The bundled model a window shows at launch: `default` first (`default_en` first in English), else
+    any complete one, else None."""
     folder = models_dir()
     if not folder.is_dir():
         return None
-    for path in sorted(folder.iterdir(), key=lambda p: (not p.name.startswith("default"), p.name)):
+    first = "default_en." if lang == "en" else "default."
+
+    def order(path: Path) -> tuple:
+        return not path.name.startswith(first), not path.name.startswith("default"), path.name
+
+    for path in sorted(folder.iterdir(), key=order):
         if path.suffix == ".safetensors" and path.with_suffix(".json").is_file():
             return path
         if (path / "model.json").is_file():

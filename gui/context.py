@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 
 from core import resources
-from gui import workers
+from gui import i18n, workers
 from gui.session import TrainingSession
 
 
@@ -147,7 +147,7 @@ class AppContext(QObject):
 
     def bundled_model(self) -> str | None:
         """The model the window shows at launch (see core.resources.startup_model)."""
-        path = resources.startup_model()
+        path = resources.startup_model(i18n.language())
         return str(path) if path else None
 
     def _on_run_finished(self, event: Any) -> None:

@@ -42,7 +42,7 @@ def add_parsers(sub) -> None:
     budget.add_argument("--seconds", type=seconds, help="wall-clock budget in seconds")
     p.add_argument("--seed", type=whole, default=0)
     p.add_argument("--out", type=nonempty, help="run folder (metrics.jsonl + checkpoint); default runs/<time>")
-    p.add_argument("--threads", type=whole, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--threads", type=whole, default=0, help="torch threads (0: per core; 1 if busy)")
     p.add_argument(
         "--resume",
         type=nonempty,

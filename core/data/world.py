@@ -245,7 +245,8 @@ SINGLE_TEMPLATES = {"zh": "{x}在这里。它是{x}。", "en": "there is a {x}. 
 
 # Share of lines that are (single-noun lines, coreference units, sitting sentences, "people can sit on …");
 # the rest are facts. English needs the single-noun stepping stone to learn copying within a minute; the
-# variants measured on the way are in docs/experiments.md.
+# variants measured on the way are in docs/experiments.md. English reads one token per word
+# (core.model.tokenizer.WordTokenizer) at the Chinese rate.
 LINE_MIX = {"zh": (0.0, 0.40, 0.12, 0.03), "en": (0.30, 0.49, 0.04, 0.01)}
 
 

@@ -1,4 +1,5 @@
-"""Tokenizers: one token per character (the default for Chinese) or byte-level BPE (HF `tokenizers`).
+"""Tokenizers: one token per character (the default for Chinese), one per word (the English world), or
+byte-level BPE (HF `tokenizers`; a user's own English text).
 
 Both reserve ids 0 and 1 for <unk> and [MASK], so the model, the cloze game and checkpoints can rely on
 them whatever the kind. Both save to plain JSON (`to_dict`) and load back with validation.
@@ -15,7 +16,7 @@ from itertools import accumulate
 
 UNK, MASK = "<unk>", "[MASK]"
 SPECIALS = (UNK, MASK)
-KINDS = ("char", "bpe")
+KINDS = ("char", "word", "bpe")
 FORMAT_VERSION = 1
 MIN_BPE_VOCAB = 256 + len(SPECIALS)  # every byte must stay a token, or some text could not be encoded
 MAX_VOCAB = 100_000
@@ -111,6 +112,68 @@ class CharTokenizer(Tokenizer):
 
     def unknown_chars(self, text: str) -> list[str]:
         return list(dict.fromkeys(c for c in text if c not in self._stoi))
+
+    def id_of(self, token: str) -> int | None:
+        if token in SPECIALS:
+            return SPECIALS.index(token)
+        return self._stoi.get(token)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "version": FORMAT_VERSION, "vocab": list(self._itos)}
+
+
+# A word with the space before it (" cat"), one punctuation mark with its space, or one whitespace
+# character: every character of any text falls in exactly one piece, so the pieces join back to the text.
+WORD_PIECE = re.compile(r" ?\w+| ?[^\w\s]|\s")
+
+
+class WordTokenizer(Tokenizer):
+    """One token per word piece of the text it was built from (" cat", "the", ",", "\n"): the English
+    world has ~110 of them, so the model reads it as the Chinese one reads characters — one token per
+    word, a small vocabulary (BPE's 600 pieces cost a 600-way softmax for ~110 words in use). A piece
+    it never saw becomes <unk>, and `unknown_chars` reports those words; a user's own text gets BPE."""
+
+    kind = "word"
+
+    def __init__(self, vocab: Sequence[str]):
+        vocab = list(vocab)
+        if tuple(vocab[:2]) != SPECIALS:
+            raise TokenizerError(f"a word vocabulary must start with {UNK} and {MASK}")
+        if not all(isinstance(w, str) and WORD_PIECE.fullmatch(w) for w in vocab[2:]):
+            raise TokenizerError("a word vocabulary may hold only word pieces after the specials")
+        if len(set(vocab)) != len(vocab):
+            raise TokenizerError("a word vocabulary lists a piece twice")
+        if len(vocab) > MAX_VOCAB:
+            raise TokenizerError(f"a word vocabulary of {len(vocab)} entries is over the {MAX_VOCAB} limit")
+        self._itos = vocab
+        self._stoi = {w: i for i, w in enumerate(vocab) if i >= len(SPECIALS)}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self._itos)
+
+    def _pieces(self, text: str) -> list[re.Match]:
+        return list(WORD_PIECE.finditer(text))
+
+    def encode(self, text: str) -> list[int]:
+        get = self._stoi.get
+        return [get(piece, 0) for piece in WORD_PIECE.findall(text)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        self._check_ids(ids)
+        return "".join(self._itos[int(i)] for i in ids)
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        pieces = self._pieces(text)
+        return [self._stoi.get(m.group(), 0) for m in pieces], [m.span() for m in pieces]
+
+    def display_tokens(self, text: str) -> list[str]:
+        """The piece itself, or "<unk>" where the model sees only the unknown token."""
+        return [piece if piece in self._stoi else UNK for piece in WORD_PIECE.findall(text)]
+
+    def unknown_chars(self, text: str) -> list[str]:
+        """The distinct words (and marks) of `text` this vocabulary lacks, without their leading space."""
+        return list(dict.fromkeys(p.strip() or p for p in WORD_PIECE.findall(text) if p not in self._stoi))
 
     def id_of(self, token: str) -> int | None:
         if token in SPECIALS:
@@ -302,11 +365,14 @@ def _lines(text: str, per_chunk: int = 1000) -> Iterator[str]:
 
 
 def train_tokenizer(kind: str, text: str, vocab_size: int = 600) -> Tokenizer:
-    """Build a tokenizer from training text: the sorted characters, or BPE merges learned by HF."""
+    """Build a tokenizer from training text: the sorted characters or word pieces, or BPE merges learned
+    by HF."""
     if not isinstance(text, str) or not text:
         raise TokenizerError("cannot build a tokenizer from empty text")
     if kind == "char":
         return CharTokenizer([*SPECIALS, *sorted(set(text))])
+    if kind == "word":
+        return WordTokenizer([*SPECIALS, *sorted(set(WORD_PIECE.findall(text)))])
     if kind != "bpe":
         raise TokenizerError(f"tokenizer kind must be one of {KINDS}, not {kind!r}")
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
@@ -346,6 +412,11 @@ def tokenizer_from_dict(d: dict) -> Tokenizer:
         if not isinstance(vocab, list):
             raise TokenizerError("a saved char tokenizer needs a 'vocab' list")
         return CharTokenizer(vocab)
+    if kind == "word":
+        vocab = d.get("vocab")
+        if not isinstance(vocab, list):
+            raise TokenizerError("a saved word tokenizer needs a 'vocab' list")
+        return WordTokenizer(vocab)
     if kind == "bpe":
         blob = d.get("tokenizer_json")
         if not isinstance(blob, str):
@@ -370,6 +441,7 @@ __all__ = [
     "Tokenizer",
     "TokenizerError",
     "token_label",
+    "WordTokenizer",
     "tokenizer_from_dict",
     "train_tokenizer",
 ]

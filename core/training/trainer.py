@@ -7,7 +7,6 @@ The loop reads like nanoGPT's: `_prepare` (text, tokenizer, model), then `_step`
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Iterator
@@ -33,11 +32,20 @@ from core.training.batches import compute_loss, sample_batch
 from core.training.distributed import Distributed
 from core.training.optim import adamw, flatten_optimizer, unflatten_optimizer
 from core.training.schedule import lr_at
+from core.training.step import NonFiniteLoss, threads_for_now, train_step
 
 STEP_EVENT_INTERVAL_S = 1 / 30  # at most ~30 Step events a second, whatever the step rate
 VAL_BATCHES = 8
 PREPARING_CHARS = 1_000_000  # a text this long takes a noticeable time to tokenize: Preparing events say so
 EVAL_PROBES = 64  # probes scored at each periodic evaluation; all of them at the end
+
+
+def auto_tokenizer(corpus: Corpus) -> str:
+    """Chinese reads one character per token; the English world one word per token (its ~110 words);
+    a user's English text byte-level BPE, which encodes anything."""
+    if corpus.lang == "zh":
+        return "char"
+    return "word" if corpus.source == "world" else "bpe"
 
 
 class _NonFiniteLoss(Exception):
@@ -158,7 +166,7 @@ class Trainer:
             if len(corpus.train_text) > PREPARING_CHARS:  # a large text: say what the wait is for
                 yield Preparing("tokenizer", 0, len(corpus.train_text))
                 self._check_stop()
-            kind = tc.tokenizer if tc.tokenizer != "auto" else ("char" if corpus.lang == "zh" else "bpe")
+            kind = tc.tokenizer if tc.tokenizer != "auto" else auto_tokenizer(corpus)
             self.tokenizer = train_tokenizer(kind, corpus.train_text, tc.bpe_vocab)
         train = yield from self._encode(corpus.train_text)
         val = yield from self._encode(corpus.val_text)
@@ -173,12 +181,12 @@ class Trainer:
                 " or a shorter context"
             )
         self._check_stop()  # before the model exists: nothing to save, so the run just ends
-        if tc.threads:
-            torch.set_num_threads(tc.threads)
+        torch.set_num_threads(tc.threads or threads_for_now())
         torch.manual_seed(tc.seed)
         self.model_cfg = replace(self.model_cfg, vocab_size=self.tokenizer.vocab_size).validate()
         self.model = GPT(self.model_cfg).to(self.dist.device)
         self.optimizer = adamw(self.model, tc)
+        self._params = list(self.model.parameters())
         if self.resume:
             self.model.load_state_dict(self.resume.model.state_dict())
             if not self.resume.optimizer_state:
@@ -308,17 +316,12 @@ class Trainer:
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = self._train_batch(train_ids, tally.step)
-        loss = compute_loss(trained, x, y)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
+        try:
+            loss_value = train_step(trained, self._params, optimizer, x, y, tc.grad_clip)
+        except NonFiniteLoss as e:
             raise _NonFiniteLoss(
-                f"the loss became {loss_value} at step {tally.step + 1}: lower the learning rate and try again"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if tc.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
-        optimizer.step()
+                f"the loss became {e.args[0]} at step {tally.step + 1}: lower the learning rate and try again"
+            ) from None
         tally.step += 1
         tally.train_time += time.perf_counter() - t0
         tally.loss_sum += loss_value

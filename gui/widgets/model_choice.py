@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox
 
 from core import resources
-from gui import workers
+from gui import i18n, workers
 from gui.i18n import tr
 
 KEYS = ("default", "cloze", "run", "opened")
@@ -60,7 +60,7 @@ def inference_threads():
 
 
 def bundled_path(kind: str) -> str:
-    return str(resources.bundled_model(kind))
+    return str(resources.bundled_model(kind, i18n.language()))
 
 
 def _load(path: str):

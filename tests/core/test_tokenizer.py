@@ -138,7 +138,7 @@ def test_lone_surrogate_is_an_error_not_a_crash():
         tok("bpe").encode("a\ud800b")
 
 
-@pytest.mark.parametrize("kind", ["char", "bpe"])
+@pytest.mark.parametrize("kind", ["char", "word", "bpe"])
 def test_dict_round_trip(kind):
     t = tok(kind)
     d = json.loads(json.dumps(t.to_dict()))
@@ -192,7 +192,7 @@ def test_bpe_dict_with_swapped_specials_is_rejected():
 
 def test_bad_training_requests():
     with pytest.raises(TokenizerError):
-        train_tokenizer("word", "abc")
+        train_tokenizer("sentencepiece", "abc")
     with pytest.raises(TokenizerError):
         train_tokenizer("char", "")
     with pytest.raises(TokenizerError):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import core.training.step
 import core.training.trainer
 from core.config import ConfigError, TrainConfig
 from core.cost.flops import model_flops_per_token
@@ -188,7 +189,7 @@ def test_a_seconds_budget_ends_with_reason_time(make_trainer, tiny_train_cfg, tm
 def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(
     make_trainer, tiny_train_cfg, tmp_path, monkeypatch, every_step, bad
 ):
-    real = core.training.trainer.compute_loss
+    real = core.training.step.compute_loss  # the training step's loss (evaluation uses the trainer's)
     training_calls = 0
 
     def poisoned(model, x, y):
@@ -200,7 +201,7 @@ def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(
             return torch.tensor(bad, requires_grad=True)
         return real(model, x, y)
 
-    monkeypatch.setattr(core.training.trainer, "compute_loss", poisoned)
+    monkeypatch.setattr(core.training.step, "compute_loss", poisoned)
     cfg = replace(tiny_train_cfg, steps=50, checkpoint_every=2, eval_every=10**6, snapshot_every=10**6)
     trainer = make_trainer(cfg)
     events = list(trainer.run())

@@ -189,9 +189,14 @@ def test_training_panel_forms_valid_configs_for_every_preset(qtbot):
     assert panel.configs()[1].lang == "en"
 
 
-def test_training_form_follows_the_presets_english_rate_but_keeps_a_typed_one(qtbot):
+def test_training_form_follows_the_presets_english_rate_but_keeps_a_typed_one(qtbot, monkeypatch):
+    from dataclasses import replace
+
     from core.config import PRESETS
 
+    # `default` now shares one rate across languages; a preset may still give English its own.
+    english = (("lr", 4e-3), ("min_lr_ratio", 0.4))
+    monkeypatch.setitem(PRESETS, "default", replace(PRESETS["default"], english=english))
     panel = TrainingPanel()
     qtbot.addWidget(panel)
     form = panel.form
