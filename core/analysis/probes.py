@@ -289,3 +289,30 @@ def coref_head_report(model: GPT, tok: Tokenizer, probes: Sequence[CorefProbe], 
         "head_scores": head_scores(model, tok, probes),
         "n_probes": len(probes),
     }
+
+
+def probe_scores(model: GPT, tok: Tokenizer, corpus, n_probes: int | None, full: bool = True) -> dict:
+    """What an evaluation reports beside the validation loss, for the trainer and the distiller alike:
+    coreference on `n_probes` evenly spaced held-out probes (all when None), and with `full` the word
+    vectors' neighbour purity and the cloze checks."""
+    metrics: dict = {}
+    chosen = corpus.probes if n_probes is None else corpus.probes[:: max(1, len(corpus.probes) // n_probes)]
+    if chosen:
+        metrics.update(coref_metrics(model, tok, chosen))
+    if full and corpus.categories:
+        words = sorted(corpus.categories)
+        vectors = word_vectors(model, tok, words, corpus.lang)
+        purity, chance = neighbor_purity(vectors, [corpus.categories[w] for w in words])
+        metrics.update(neighbor_purity=purity, neighbor_chance=chance)
+    if full:
+        metrics.update(cloze_metrics(model, tok, corpus.cloze_checks))
+    return metrics
+
+
+def showcase_view(model: GPT, tok: Tokenizer, corpus, block_size: int):
+    """(words, categories, their vectors, probe text, its tokens, attention): the heavy part of a Snapshot."""
+    words = sorted(corpus.categories)
+    vectors = word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
+    text = corpus.showcase.text if corpus.showcase else corpus.val_text[:block_size]
+    shown, attention, _ = attention_for(model, tok, text)
+    return tuple(words), tuple(corpus.categories[w] for w in words), vectors, text, tuple(shown), attention

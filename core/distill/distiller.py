@@ -410,17 +410,7 @@ class Distiller:
     def _scores(self, model: GPT, val_batches, n_probes: int | None, full: bool) -> dict:
         corpus, tok = self.corpus, self.tokenizer
         metrics: dict = {"val_loss": self._val_loss(model, val_batches)}
-        chosen = corpus.probes if n_probes is None else corpus.probes[:: max(1, len(corpus.probes) // n_probes)]
-        if chosen:
-            metrics.update(probes.coref_metrics(model, tok, chosen))
-        if full and corpus.categories:
-            words = sorted(corpus.categories)
-            vectors = probes.word_vectors(model, tok, words, corpus.lang)
-            purity, chance = probes.neighbor_purity(vectors, [corpus.categories[w] for w in words])
-            metrics.update(neighbor_purity=purity, neighbor_chance=chance)
-        if full:
-            metrics.update(probes.cloze_metrics(model, tok, corpus.cloze_checks))
-        return metrics
+        return metrics | probes.probe_scores(model, tok, corpus, n_probes, full)
 
     def _evaluate(self, step: int, val_batches, n_probes: int | None) -> Eval:
         full = n_probes is None
@@ -435,20 +425,8 @@ class Distiller:
 
     @torch.no_grad()
     def _snapshot(self, step: int) -> Snapshot:
-        model, tok, corpus = self.students["distilled"].model, self.tokenizer, self.corpus
-        words = sorted(corpus.categories)
-        vectors = probes.word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
-        text = corpus.showcase.text if corpus.showcase else corpus.val_text[: self.student_cfg.block_size]
-        shown, attention, _ = probes.attention_for(model, tok, text)
-        return Snapshot(
-            step,
-            tuple(words),
-            tuple(corpus.categories[w] for w in words),
-            vectors,
-            text,
-            tuple(shown),
-            attention,
-        )
+        model, block = self.students["distilled"].model, self.student_cfg.block_size
+        return Snapshot(step, *probes.showcase_view(model, self.tokenizer, self.corpus, block))
 
     def _final_metrics(self, step, tokens_per_step, final, train_start, t_start, cache_seconds) -> dict:
         tc, dc = self.train_cfg, self.distill_cfg

@@ -229,7 +229,7 @@ class Trainer:
             baseline = self._evaluate(step, val_batches, EVAL_PROBES)
             log.write("eval", baseline)
             yield baseline
-            yield self._snapshot(step, entity_words)
+            yield self._snapshot(step)
 
         now = time.perf_counter()
         tally = _Tally(
@@ -277,7 +277,7 @@ class Trainer:
                 log.write("eval", ev)
                 yield ev
             if tally.step % tc.snapshot_every == 0:
-                yield self._snapshot(tally.step, entity_words)
+                yield self._snapshot(tally.step)
             due = tc.checkpoint_seconds and time.perf_counter() - last_save >= tc.checkpoint_seconds
             if due or (tc.checkpoint_every and tally.step % tc.checkpoint_every == 0):
                 self._save(tally.step, {})
@@ -287,7 +287,7 @@ class Trainer:
         if not lead:
             dist.close()
             return
-        yield from self._finish(reason, tally, divergence, val_batches, train_ids, baseline, entity_words, log)
+        yield from self._finish(reason, tally, divergence, val_batches, train_ids, baseline, log)
         dist.close()
 
     def _check_stop(self) -> None:
@@ -341,14 +341,14 @@ class Trainer:
             min(1.0, step / tc.steps if tc.steps else (now - tally.train_start) / tc.seconds),
         )
 
-    def _finish(self, reason, tally, divergence, val_batches, train_ids, baseline, entity_words, log):
+    def _finish(self, reason, tally, divergence, val_batches, train_ids, baseline, log):
         """The final scores, snapshot and checkpoint, then Done. After a stop the user is waiting: score
         the periodic probe subset, not every probe."""
         step, tokens_per_step, flops_per_token = tally.step, tally.tokens_per_step, tally.flops_per_token
         final = self._evaluate(step, val_batches, EVAL_PROBES if reason == "stopped" else None)
         log.write("eval", final)
         yield final
-        yield self._snapshot(step, entity_words)
+        yield self._snapshot(step)
         train_time = tally.train_time
         metrics = {
             "steps": step,
@@ -398,34 +398,20 @@ class Trainer:
         model.eval()
         val_loss = float(np.mean([compute_loss(model, x, y).item() for x, y in val_batches]))
         metrics: dict = {"val_loss": val_loss}
-        chosen = corpus.probes if n_probes is None else corpus.probes[:: max(1, len(corpus.probes) // n_probes)]
-        metrics.update(probes.coref_metrics(model, tok, chosen))
-        if corpus.categories:
-            words = sorted(corpus.categories)
-            vectors = probes.word_vectors(model, tok, words, corpus.lang)
-            purity, chance = probes.neighbor_purity(vectors, [corpus.categories[w] for w in words])
-            metrics.update(neighbor_purity=purity, neighbor_chance=chance)
-        metrics.update(probes.cloze_metrics(model, tok, corpus.cloze_checks))
+        metrics.update(probes.probe_scores(model, tok, corpus, n_probes))
         model.train()
         return Eval(step, val_loss, metrics)
 
     @torch.no_grad()
-    def _snapshot(self, step: int, words: list[str]) -> Snapshot:
+    def _snapshot(self, step: int) -> Snapshot:
         model, tok, corpus = self.model, self.tokenizer, self.corpus
-        vectors = probes.word_vectors(model, tok, words, corpus.lang) if words else np.zeros((0, 0), np.float32)
-        text = corpus.showcase.text if corpus.showcase else corpus.val_text[: self.model_cfg.block_size]
-        shown, attention, _ = probes.attention_for(model, tok, text)
+        view = probes.showcase_view(model, tok, corpus, self.model_cfg.block_size)
         token_vectors = model.wte.weight.detach().cpu().numpy().astype(np.float16)
         if self._frames is not None:
-            self._frames.write(step, vectors, token_vectors)
+            self._frames.write(step, view[2], token_vectors)
         return Snapshot(
             step,
-            tuple(words),
-            tuple(corpus.categories[w] for w in words),
-            vectors,
-            text,
-            tuple(shown),
-            attention,
+            *view,
             token_vectors,
             self._frames.token_labels if self._frames is not None else (),
         )

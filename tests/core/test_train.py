@@ -328,7 +328,7 @@ def test_a_large_text_reports_its_preparation(zh_world, tiny_model_cfg, tiny_tra
 def test_a_run_that_fails_mid_way_ends_its_log_with_the_failure(
     make_trainer, tiny_train_cfg, tmp_path, monkeypatch
 ):
-    def broken_snapshot(self, step, words):
+    def broken_snapshot(self, step):
         raise RuntimeError("injected")
 
     monkeypatch.setattr(Trainer, "_snapshot", broken_snapshot)
