@@ -101,22 +101,47 @@ def tags(m: Mapping, article: Mapping) -> Verdict:
             "but with no animal/object axis the article's tag values cannot be checked one by one.",
         )
     same = [c for c in checks if (c[2] > 0) == (c[3] > 0)]
-    listing = "; ".join(f"{w} {a}: {v:+.2f}" for w, a, _, v in checks)
+    untrained = m.get("untrained") or {}
+
+    def before(word: str, axis: str) -> float | None:
+        value = (untrained.get(word) or {}).get(axis)
+        return None if value is None else float(value)
+
+    def listing(word_untrained: str) -> str:
+        return "; ".join(
+            f"{w} {a}: {v:+.2f}"
+            + (f" ({word_untrained} {before(w, a):+.2f})" if before(w, a) is not None else "")
+            for w, a, _, v in checks
+        )
+
+    # A sign the untrained twin already shows at half the size or more is not learned (垫子 shares 子 with
+    # 椅子, 凳子 …, so their vectors start alike).
+    inborn = [
+        w
+        for w, a, _, v in same
+        if before(w, a) is not None and before(w, a) * v > 0 and abs(before(w, a)) >= abs(v) / 2
+    ]
     magnitude = "学出来的分数大小取决于模型，文章的数值是作者举的例子。"
     magnitude_en = (
         "The size of a learned score depends on the model; the article's values are made-up examples."
     )
-    if len(same) == len(checks):
+    if inborn:
+        magnitude = f"但 {'、'.join(inborn)} 的分数在未训练的模型里已有一半以上，不算学到的。" + magnitude
+        magnitude_en = (
+            f"But {', '.join(inborn)} scored half as much or more untrained, so that is not learned. "
+            + magnitude_en
+        )
+    if len(same) == len(checks) and not inborn:
         return Verdict(
             "agrees",
-            f"方向一致（{len(same)}/{len(checks)}）：{listing}。{magnitude}",
-            f"Same direction ({len(same)}/{len(checks)}): {listing}. {magnitude_en}",
+            f"方向一致（{len(same)}/{len(checks)}）：{listing('未训练')}。{magnitude}",
+            f"Same direction ({len(same)}/{len(checks)}): {listing('untrained')}. {magnitude_en}",
         )
     kind = "partly" if same else "differs"
     return Verdict(
         kind,
-        f"只有 {len(same)}/{len(checks)} 个方向与文章一致：{listing}。{magnitude}",
-        f"Only {len(same)} of {len(checks)} signs match the article: {listing}. {magnitude_en}",
+        f"{len(same)}/{len(checks)} 个方向与文章一致：{listing('未训练')}。{magnitude}",
+        f"{len(same)} of {len(checks)} signs match the article: {listing('untrained')}. {magnitude_en}",
     )
 
 

@@ -265,7 +265,9 @@ class FakeEmbeddingPanel(QWidget):
     def points(self):
         return {"猫": (0.0, 1.0)}
 
-    def axis_scores(self):
+    def axis_scores(self, untrained=False):
+        if untrained:
+            return {"猫": {"动物 ↔ 物品": 0.05}, "垫子": {"动物 ↔ 物品": -0.3}}
         return {"猫": {"动物 ↔ 物品": 0.62, "能吃 ↔ 不能吃": -0.1}, "垫子": {"动物 ↔ 物品": -0.4}}
 
     def neighbours(self, word, k):
@@ -327,7 +329,12 @@ def test_tags_step_reads_the_word_vector_panels_axes(qtbot, causal):
     r = _run(qtbot, lesson, "tags")
     assert r["measured"]["scores"]["猫"] == {"动物 ↔ 物品": 0.62, "能吃 ↔ 不能吃": -0.1}
     assert r["measured"]["neighbours"] == [("狗", 0.9), ("兔子", 0.8)]
-    assert r["verdict"]["kind"] == "agrees" and "+0.62" in r["verdict"]["en"]
+    assert "+0.62 (untrained +0.05)" in r["verdict"]["en"]
+    # 垫子's sign was already there untrained (-0.30 of -0.40): the lesson does not count it as learned.
+    assert (
+        r["verdict"]["kind"] == "partly"
+        and "But 垫子 scored half as much or more untrained" in r["verdict"]["en"]
+    )
     qtbot.waitUntil(lambda: lesson.picture_of("tags") is not None)  # the map, grabbed from the panel
     win.close()
 

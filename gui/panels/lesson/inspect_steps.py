@@ -76,6 +76,11 @@ def tags(d: Driver):
             break
         yield ("正在计算语义轴…", "Scoring the semantic axes…")
     m["scores"] = {w: {a: _score(v) for a, v in (table.get(w) or {}).items()} for w in S.TAG_WORDS}
+    try:  # the same table for the untrained twin (the chance picture), where the panel offers it
+        untrained = p.axis_scores(untrained=True) or {}
+    except TypeError:
+        untrained = {}
+    m["untrained"] = {w: {a: _score(v) for a, v in (untrained.get(w) or {}).items()} for w in S.TAG_WORDS}
     m["neighbours"] = [(str(w), float(c)) for w, c in p.neighbours("猫", 5)]
     return m, V.tags(m, article), _map(p)
 
