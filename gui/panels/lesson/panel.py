@@ -108,7 +108,7 @@ class LessonPanel(QWidget):
             col.addWidget(w)
         col.addStretch(1)
         col.addLayout(nav)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = self._split = QSplitter(Qt.Orientation.Horizontal)
         scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)  # a step with the game and a picture is taller than the dock: it scrolls
@@ -242,6 +242,17 @@ class LessonPanel(QWidget):
         self._show_step()
 
     # --- navigation and settings --------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        """Narrow (under the training form): the step list goes above the step, which keeps the width."""
+        super().resizeEvent(event)
+        narrow = self.width() < 560
+        self._split.setOrientation(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal)
+        self.list.setMaximumWidth(16_777_215 if narrow else 190)
+        rows = self.list.sizeHintForRow(0) * self.list.count() + 2 * self.list.frameWidth()
+        self.list.setMaximumHeight(rows if narrow else 16_777_215)
+        if narrow:
+            self._split.setSizes([rows, max(1, self.height() - rows)])
+
     def current_step(self) -> str:
         return S.STEP_IDS[self._index]
 
