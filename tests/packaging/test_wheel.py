@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,14 @@ def test_wheel_carries_resources_and_runs_outside_the_tree(tmp_path):
     )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = dist.glob("llm_explorer-*.whl")
-    # The venv sees this interpreter's packages (torch, Qt: no download), but not the checkout.
+    # The venv sees the running interpreter's packages (torch, Qt: no download) through a .pth line, after its
+    # own; the checkout's editable install is a finder that such a line does not load.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True)
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    inner = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path)
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(inner.stdout.strip()) / "outer-packages.pth").write_text("\n".join(sorted(outer)) + "\n")
     installed = _run([python, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel], tmp_path)
     assert installed.returncode == 0, installed.stderr[-2000:]
 
