@@ -137,7 +137,6 @@ KILLEE = textwrap.dedent(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="the kill test forks")
 def test_sigkill_at_random_moments_of_saving_always_leaves_a_loadable_checkpoint(tmp_path):
     """12 kills at random moments of a process saving back to back (most moments fall inside a save)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -280,7 +280,6 @@ def test_a_utf16_file_is_called_utf16_not_binary(tmp_path, encoding):
         file_corpus(path)
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
 def test_a_pipe_as_corpus_is_refused_instead_of_blocking(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

@@ -145,7 +145,7 @@ def test_model_flops_match_torch_flop_counter():
     attention path is measured: FlopCounterMode has no formula for the CPU SDPA kernel and would count
     attention as zero. The counter multiplies the full T×T score matrix, so 'full' is like for like;
     the default (Kaplan, causal) counts half of that attention and must stay within 10 %."""
-    torch = pytest.importorskip("torch")
+    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from core.model.gpt import GPT

@@ -4,13 +4,11 @@ measured +17 MB and none left; this keeps it so)."""
 from __future__ import annotations
 
 import gc
-import sys
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QPushButton, QSpinBox
 
-pytest.importorskip("core.training.trainer")
 CYCLES = 30
 WARM_UP = 3  # the first runs import torch, build caches and the plots' items: not growth
 
@@ -24,7 +22,6 @@ def _rss_mb() -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_thirty_train_stop_cycles_leave_no_thread_and_no_growing_memory(window, qtbot):
     from dataclasses import replace
 

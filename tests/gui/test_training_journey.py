@@ -9,8 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QProgressBar, QPushButton, QSpinBox
 
-pytest.importorskip("core.training.trainer")
-
 
 def _n_train_points(win) -> int:
     x, _ = win.panels["lossDock"].raw_curve.getData()
