@@ -32,7 +32,7 @@ from core.distill.config import DistillConfig
 from core.distill.losses import attention_loss, hidden_loss, kd_loss, kd_loss_topk, layer_map
 from core.distill.verdict import race_verdict
 from core.events import Done, Eval, Event, Failed, Snapshot, Started, Step
-from core.model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.model.checkpoint import Checkpoint, load_checkpoint, run_meta, save_checkpoint
 from core.model.gpt import GPT
 from core.model.tokenizer import train_tokenizer
 from core.runlog import RunLog
@@ -485,17 +485,9 @@ class Distiller:
         if self.dist.rank != 0:
             return
         for s in self.students.values():
-            meta = {
-                "step": step,
-                "preset": self.preset,
-                "metrics": metrics,
-                "corpus": self.corpus.source,
-                "lang": self.corpus.lang,
-                "categories": self.corpus.categories,
-                "student": s.name,
-                "teacher": str(self.teacher.path),
-                "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-            }
+            meta = run_meta(
+                step, self.preset, metrics, self.corpus, student=s.name, teacher=str(self.teacher.path)
+            )
             save_checkpoint(self.checkpoint_path(s.name), s.model, self.tokenizer, self.train_cfg, meta)
 
 

@@ -89,6 +89,20 @@ def save_file(tensors: dict[str, torch.Tensor], filename: str, metadata: dict | 
         f.write(data)
 
 
+def run_meta(step: int, preset: str, metrics: dict, corpus, **extra) -> dict:
+    """What a training run records beside its weights (the trainer's and the distiller's checkpoints)."""
+    return {
+        "step": step,
+        "preset": preset,
+        "metrics": metrics,
+        "corpus": corpus.source,
+        "lang": corpus.lang,
+        "categories": corpus.categories,
+        **extra,
+        "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
 def save_checkpoint(
     path: str | os.PathLike,
     model: GPT,

@@ -73,21 +73,28 @@ class Tokenizer(ABC):
                 raise TokenizerError(f"token id {i!r} is outside the vocabulary (0..{self.vocab_size - 1})")
 
 
+def _checked_vocab(vocab: Sequence[str], kind: str, valid, items: str, item: str) -> list[str]:
+    """A vocabulary read from a file, checked the same way for every kind that lists its tokens: the
+    specials first, then distinct valid items, no more than MAX_VOCAB."""
+    vocab = list(vocab)
+    if tuple(vocab[:2]) != SPECIALS:
+        raise TokenizerError(f"a {kind} vocabulary must start with {UNK} and {MASK}")
+    if not all(isinstance(v, str) and valid(v) for v in vocab[2:]):
+        raise TokenizerError(f"a {kind} vocabulary may hold only {items} after the specials")
+    if len(set(vocab)) != len(vocab):
+        raise TokenizerError(f"a {kind} vocabulary lists a {item} twice")
+    if len(vocab) > MAX_VOCAB:
+        raise TokenizerError(f"a {kind} vocabulary of {len(vocab)} entries is over the {MAX_VOCAB} limit")
+    return vocab
+
+
 class CharTokenizer(Tokenizer):
     """One token per character: every id is a character a learner can read; unseen ones become <unk>."""
 
     kind = "char"
 
     def __init__(self, vocab: Sequence[str]):
-        vocab = list(vocab)
-        if tuple(vocab[:2]) != SPECIALS:
-            raise TokenizerError(f"a char vocabulary must start with {UNK} and {MASK}")
-        if not all(isinstance(c, str) and len(c) == 1 for c in vocab[2:]):
-            raise TokenizerError("a char vocabulary may hold only single characters after the specials")
-        if len(set(vocab)) != len(vocab):
-            raise TokenizerError("a char vocabulary lists a character twice")
-        if len(vocab) > MAX_VOCAB:
-            raise TokenizerError(f"a char vocabulary of {len(vocab)} entries is over the {MAX_VOCAB} limit")
+        vocab = _checked_vocab(vocab, "char", lambda c: len(c) == 1, "single characters", "character")
         self._itos = vocab
         self._stoi = {c: i for i, c in enumerate(vocab) if i >= len(SPECIALS)}
 
@@ -136,15 +143,7 @@ class WordTokenizer(Tokenizer):
     kind = "word"
 
     def __init__(self, vocab: Sequence[str]):
-        vocab = list(vocab)
-        if tuple(vocab[:2]) != SPECIALS:
-            raise TokenizerError(f"a word vocabulary must start with {UNK} and {MASK}")
-        if not all(isinstance(w, str) and WORD_PIECE.fullmatch(w) for w in vocab[2:]):
-            raise TokenizerError("a word vocabulary may hold only word pieces after the specials")
-        if len(set(vocab)) != len(vocab):
-            raise TokenizerError("a word vocabulary lists a piece twice")
-        if len(vocab) > MAX_VOCAB:
-            raise TokenizerError(f"a word vocabulary of {len(vocab)} entries is over the {MAX_VOCAB} limit")
+        vocab = _checked_vocab(vocab, "word", WORD_PIECE.fullmatch, "word pieces", "piece")
         self._itos = vocab
         self._stoi = {w: i for i, w in enumerate(vocab) if i >= len(SPECIALS)}
 

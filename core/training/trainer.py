@@ -24,7 +24,7 @@ from core.data.files import file_corpus
 from core.data.world import world_corpus
 from core.embeddings.frames import FrameWriter
 from core.events import Done, Eval, Event, Failed, Preparing, Snapshot, Started, Step
-from core.model.checkpoint import Checkpoint, save_checkpoint
+from core.model.checkpoint import Checkpoint, run_meta, save_checkpoint
 from core.model.gpt import GPT
 from core.model.tokenizer import Tokenizer, bounded_pieces, token_label, train_tokenizer
 from core.runlog import RunLog
@@ -417,15 +417,7 @@ class Trainer:
         )
 
     def _save(self, step: int, metrics: dict) -> str:
-        meta = {
-            "step": step,
-            "preset": self.preset,
-            "metrics": metrics,
-            "corpus": self.corpus.source,
-            "lang": self.corpus.lang,
-            "categories": self.corpus.categories,
-            "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-        }
+        meta = run_meta(step, self.preset, metrics, self.corpus)
         return save_checkpoint(
             self.checkpoint_path,
             self.model,
