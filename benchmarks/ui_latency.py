@@ -161,8 +161,22 @@ def _stack(frame, depth: int = 4) -> str:
     return " < ".join(f"{os.path.basename(e.filename)}:{e.lineno} {e.name}" for e in reversed(entries))
 
 
+def _own_frames(frame, depth: int = 3) -> str:
+    """The innermost frames of this project's code (gui/, core/) on a stack: what a stall is *for*."""
+    import traceback
+
+    own = [
+        e
+        for e in traceback.extract_stack(frame)
+        if f"{os.sep}gui{os.sep}" in e.filename or f"{os.sep}core{os.sep}" in e.filename
+    ]
+    picked = own[-depth:] if own else traceback.extract_stack(frame)[-depth:]
+    return " < ".join(f"{os.path.relpath(e.filename, ROOT)}:{e.lineno} {e.name}" for e in reversed(picked))
+
+
 class _Watchdog:
-    """While the GUI thread's 10 ms tick is more than `late_s` overdue, note what every thread is running."""
+    """While the GUI thread's 10 ms tick is more than `late_s` overdue, sample what every thread runs
+    every 5 ms; each stall is reported with the GUI thread's most frequent own-code stack."""
 
     def __init__(self, state: dict, t0: float, late_s: float = 0.03) -> None:
         import threading
@@ -181,25 +195,37 @@ class _Watchdog:
         self._thread.join()
 
     def _watch(self) -> None:
+        import collections
         import threading
 
-        names = {}
-        seen_tick = None
+        names: dict = {}
+        current: dict | None = None
         while not self._done.wait(0.005):
             last = self.state["last"]
             now = time.perf_counter()
-            if not last or now - last < self.late_s or last == seen_tick:
+            if not last or now - last < self.late_s:
                 continue
-            seen_tick = last  # one record per stall, taken as early as this thread gets the GIL
-            names.update({t.ident: t.name for t in threading.enumerate()})
-            stacks = {
-                ("GUI" if ident == self.gui else names.get(ident, str(ident))): _stack(frame)
-                for ident, frame in sys._current_frames().items()
-                if ident != threading.get_ident()
+            if current is None or current["tick"] != last:  # a new stall
+                names.update({t.ident: t.name for t in threading.enumerate()})
+                current = {"tick": last, "gui": collections.Counter(), "others": {}}
+                self.stalls.append(current)
+            current["late_ms"] = round((now - last) * 1000)
+            for ident, frame in sys._current_frames().items():
+                if ident == self.gui:
+                    current["gui"][_own_frames(frame)] += 1
+                elif ident != threading.get_ident():
+                    current["others"].setdefault(names.get(ident, str(ident)), _stack(frame))
+
+    def report(self) -> list[dict]:
+        return [
+            {
+                "at_s": round(s["tick"] - self.t0, 3),
+                "late_ms": s["late_ms"],
+                "GUI": [f"{n}x {stack}" for stack, n in s["gui"].most_common(3)],
+                **s["others"],
             }
-            self.stalls.append(
-                {"at_s": round(last - self.t0, 3), "late_ms": round((now - last) * 1000), **stacks}
-            )
+            for s in self.stalls
+        ]
 
 
 def journey(tmp: str, trace: bool = False, click_after_s: float = 0.5, train_s: float = 15.0) -> dict:
@@ -300,7 +326,7 @@ def journey(tmp: str, trace: bool = False, click_after_s: float = 0.5, train_s: 
         **{k: round(v, 3) for k, v in marks.items()},
     }
     if dog:
-        result["trace"] = dog.stalls
+        result["trace"] = dog.report()
         result["slow_gui_events"] = [e for e in slow_events if e[0] >= 0]
     return result
 

@@ -59,6 +59,13 @@ def _import_engine() -> None:
     (weight * weight).sum().backward()
     torch.nn.utils.clip_grad_norm_([weight], 1.0)
     optimizer.step()
+    # A model's first forward with attention weights (the inspectors' path) took ~20 ms more than later ones.
+    from core.analysis.probes import forward_eval
+    from core.config import ModelConfig
+    from core.model.gpt import GPT
+
+    with torch.no_grad():
+        forward_eval(GPT(ModelConfig(vocab_size=8, n_layer=1, n_head=2, n_embd=8, block_size=4)), [1, 2], True)
 
 
 class AppContext(QObject):
@@ -116,9 +123,15 @@ class AppContext(QObject):
             self._on_engine_loaded(None, freeze=False)
             return
         self.engine_loading = True
+        workers.defer_collections(importing)
+
+        lang = i18n.language()
 
         def work():
             _import_engine()
+            from core.data.world import world_corpus
+
+            world_corpus(lang)  # cached: the first run's text is ready when Train is clicked
             if not launch_model:
                 return None
             from core.model.checkpoint import load_checkpoint
@@ -136,6 +149,7 @@ class AppContext(QObject):
             # torch, numpy and Qt live as long as the process: frozen, the GUI thread's full garbage
             # collections skip their ~150 000 objects (one was 130-440 ms with them on a busy 2-core machine).
             gc.freeze()
+        workers.defer_collections(False)
         if checkpoint is not None and self._model is None:
             self.publish_model(checkpoint)
         self.engine_loading = False

@@ -186,8 +186,12 @@ class _GuiThreadGc(QObject):
         self._timer.timeout.connect(self.collect)
         self._timer.start()
 
+        self.deferred = False  # True while the engine imports (see defer_collections)
+
     @Slot()
     def collect(self) -> None:
+        if self.deferred:
+            return
         counts, thresholds = gc.get_count(), gc.get_threshold()
         for generation in (2, 1, 0):
             if counts[generation] > thresholds[generation]:
@@ -205,6 +209,14 @@ def collect_garbage_on_gui_thread() -> None:
     global _collector
     if _collector is None:
         _collector = _GuiThreadGc(QCoreApplication.instance())
+
+
+def defer_collections(defer: bool) -> None:
+    """While torch imports, its ~150,000 new objects (all living as long as the process) filled every
+    generation between two timer ticks and each collection walked them for nothing: 60-210 ms stalls at
+    launch. The caller freezes them (gc.freeze) once imported, then collections resume."""
+    if _collector is not None:
+        _collector.deferred = defer
 
 
 def start(worker: QObject, keep: QObject | None = None) -> QThread:

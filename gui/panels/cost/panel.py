@@ -28,6 +28,7 @@ from gui.i18n import forget_listener, language, on_language_changed, tr
 from gui.panels.cost.chart import CostChart
 from gui.panels.cost.factcheck import FactCheckView
 from gui.panels.cost.run import YourRunView
+from gui.widgets.throttle import WhenVisible
 
 READOUTS = ("costFlops", "costDays", "costGpuHours", "costUsd", "costEnergy", "costMemory")
 
@@ -51,6 +52,9 @@ class CostPanel(QWidget):
         self._model = {"n_params_total": None, "seq_len": None, "n_layer": None, "d_model": None}
         self._my_run: dict | None = None
         self._estimate: F.Estimate | None = None
+        # This CPU's matmul peak is measured once, after a run, when the panel is in view: a benchmark behind
+        # another tab competed with every panel redrawing for the finished run.
+        self._measure_when_seen = WhenVisible(self, self._on_measure_clicked, hold_unshown=False)
 
         self.preset = QComboBox(objectName="modelPreset")
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names are long
@@ -316,7 +320,7 @@ class CostPanel(QWidget):
     def _on_run_finished(self, done) -> None:
         self.show_run(done.metrics)
         if not self.your_run.cpu_peak:
-            self._on_measure_clicked()
+            self._measure_when_seen()
 
     def show_run(self, metrics: dict) -> None:
         """A finished run: the "your run" tab and the "my run" preset both use it."""

@@ -410,8 +410,7 @@ class DistillPanel(QWidget):
         if self._metrics is not None or self._worker is not None:
             return  # a live race got here first
         self.plot.reset()
-        for ev in history.evals:
-            self.plot.add_eval(ev.step, ev.metrics)
+        self.plot.add_evals([(ev.step, ev.metrics) for ev in history.evals])
         if isinstance(history.end, Done):
             self._show_verdict(dict(history.end.metrics), "recorded")
         student = resources.models_dir() / "race" / "distilled.safetensors"

@@ -68,14 +68,21 @@ class RacePlot(pg.GraphicsLayoutWidget):
     def add_eval(self, step: int, metrics: dict) -> None:
         """One evaluation of the race (Eval.metrics: plain keys for the distilled student, scratch_… for
         the lone one, teacher_val_loss)."""
-        for name, prefix in (("distilled", ""), ("scratch", "scratch_")):
-            if f"{prefix}val_loss" in metrics:
-                loss, coref = self.series[name]
-                loss.append(step, metrics[f"{prefix}val_loss"])
-                coref.append(step, metrics.get(f"{prefix}coref_acc", 0.0))
-        if metrics.get("teacher_val_loss") is not None:
-            self.teacher_line.setValue(metrics["teacher_val_loss"])
-            self.teacher_line.setVisible(True)
+        self.add_evals([(step, metrics)])
+
+    def add_evals(self, evals: list[tuple[int, dict]]) -> None:
+        """Several evaluations, drawn once: a recorded race redrawn per evaluation held the window 2 s."""
+        if not evals:
+            return
+        for step, metrics in evals:
+            for name, prefix in (("distilled", ""), ("scratch", "scratch_")):
+                if f"{prefix}val_loss" in metrics:
+                    loss, coref = self.series[name]
+                    loss.append(step, metrics[f"{prefix}val_loss"])
+                    coref.append(step, metrics.get(f"{prefix}coref_acc", 0.0))
+            if metrics.get("teacher_val_loss") is not None:
+                self.teacher_line.setValue(metrics["teacher_val_loss"])
+                self.teacher_line.setVisible(True)
         self._redraw()
         self._focus_loss()
         last = max(s[0].x[-1] for s in self.series.values() if s[0].n)

@@ -80,6 +80,9 @@ class EmbeddingPanel(QWidget):
         self._query: str | None = None
         self._neighbours: list[tuple[str, float]] = []
         self._draw_later = WhenVisible(self, self.redraw)
+        # A new model's vectors load when the panel is in view (behind a tab, a finished run's load and
+        # table competed with the panel the user looks at).
+        self._load_later = WhenVisible(self, self._load_model_view, hold_unshown=False)
         self._lookups: dict[int, tuple[Frame, dict]] = {}  # id(frame) → (frame, its lookup), see lookup()
         self._others_cache: tuple[object, list[int]] = (None, [])
         self._build()
@@ -203,6 +206,7 @@ class EmbeddingPanel(QWidget):
     # -- engine and model events -------------------------------------------------------------------------
 
     def _on_run_started(self, _event) -> None:
+        self._load_later.cancel()  # the run's snapshots replace an older model's view
         self._timeline, self._untrained, self._index, self._note = None, None, -1, ""
         self._purity = None
         self._tsne.clear()
@@ -232,6 +236,9 @@ class EmbeddingPanel(QWidget):
         self._draw_later()
 
     def _on_model_loaded(self, checkpoint) -> None:
+        self._load_later(checkpoint)
+
+    def _load_model_view(self, checkpoint) -> None:
         workers.call_in_worker(lambda: load_checkpoint_view(checkpoint), self._on_view_loaded, owner=self)
 
     def _on_run_loaded(self, history) -> None:

@@ -46,7 +46,7 @@ class Driver:
 
 def wait_for_model(choice) -> Iterator[Status]:
     """Until the panel's model switch has a loaded checkpoint (the bundled one loads in a worker)."""
-    while choice.checkpoint() is None or choice.is_live():
+    while choice.checkpoint() is None or choice.is_live() or not choice.announced():
         if choice.is_live():
             yield (
                 "训练进行中：等这次训练结束再做这一步。",
