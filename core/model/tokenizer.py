@@ -14,6 +14,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
+import numpy as np
+
 UNK, MASK = "<unk>", "[MASK]"
 SPECIALS = (UNK, MASK)
 KINDS = ("char", "word", "bpe")
@@ -97,6 +99,9 @@ class CharTokenizer(Tokenizer):
         vocab = _checked_vocab(vocab, "char", lambda c: len(c) == 1, "single characters", "character")
         self._itos = vocab
         self._stoi = {c: i for i, c in enumerate(vocab) if i >= len(SPECIALS)}
+        # id by code point, for encode_array; the last entry (0, <unk>) stands for every higher code point
+        self._by_code = np.zeros(max(map(ord, self._stoi), default=0) + 2, dtype=np.int32)
+        self._by_code[[ord(c) for c in self._stoi]] = list(self._stoi.values())
 
     @property
     def vocab_size(self) -> int:
@@ -105,6 +110,13 @@ class CharTokenizer(Tokenizer):
     def encode(self, text: str) -> list[int]:
         get = self._stoi.get
         return [get(c, 0) for c in text]
+
+    def encode_array(self, text: str) -> np.ndarray:
+        """encode() as an int64 array, in a few vectorised passes. A run encodes 400,000 characters; the
+        per-character loop and the list's copy into a tensor held the GIL for ~200 ms, and a window training
+        beside it froze."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return self._by_code[np.minimum(codes, len(self._by_code) - 1)].astype(np.int64)
 
     def decode(self, ids: Sequence[int]) -> str:
         self._check_ids(ids)

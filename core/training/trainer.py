@@ -74,13 +74,6 @@ class _Tally:
     emit_step: int = 0
 
 
-def _ids_tensor(ids: list[int], chunk: int = 16_384) -> torch.Tensor:
-    """torch.tensor(list) holds the GIL for the whole list: 400 000 ids took 170 ms on a busy 2-core machine,
-    and a window training in a worker froze that long. In chunks, other threads run between them."""
-    parts = [torch.tensor(ids[i : i + chunk], dtype=torch.long) for i in range(0, len(ids), chunk)]
-    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)
-
-
 class Trainer:
     def __init__(
         self,
@@ -170,8 +163,8 @@ class Trainer:
             self.tokenizer = train_tokenizer(kind, corpus.train_text, tc.bpe_vocab)
         train = yield from self._encode(corpus.train_text)
         val = yield from self._encode(corpus.val_text)
-        train_ids = self.dist.shard(_ids_tensor(train))  # each rank reads its own part of the text
-        val_ids = _ids_tensor(val)
+        train_ids = self.dist.shard(torch.from_numpy(train))  # each rank reads its own part of the text
+        val_ids = torch.from_numpy(val)
         block = self.model_cfg.block_size
         if len(train_ids) < block + 2 or len(val_ids) < block + 2:
             short = "training" if len(train_ids) < block + 2 else "validation (the last 10 %)"
@@ -295,18 +288,22 @@ class Trainer:
             raise _StoppedEarly
 
     def _encode(self, text: str) -> Iterator[Preparing]:
-        """Token ids of `text`, piece by piece; returns the list (`ids = yield from self._encode(...)`)."""
+        """Token ids of `text`, piece by piece; returns an int64 array (`ids = yield from self._encode(...)`).
+        No Python list of every id: building one and copying it into a tensor held the GIL for ~200 ms
+        (a window training beside it froze), so a tokenizer that encodes to an array does."""
         total = len(text)
-        ids: list[int] = []
+        encode_array = getattr(self.tokenizer, "encode_array", None)
+        parts: list[np.ndarray] = []
         done, last = 0, time.perf_counter()
         for piece in bounded_pieces(text):
-            ids += self.tokenizer.encode(piece)
+            ids = encode_array(piece) if encode_array else np.asarray(self.tokenizer.encode(piece), np.int64)
+            parts.append(ids)
             done += len(piece)
             if time.perf_counter() - last > 0.2:
                 self._check_stop()
                 yield Preparing("encoding", done, total)
                 last = time.perf_counter()
-        return ids
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def _step(self, trained: torch.nn.Module, train_ids: torch.Tensor, tally: _Tally, progress: float) -> float:
         """One optimizer step on this step's batch; returns the learning rate it used."""

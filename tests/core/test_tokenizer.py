@@ -6,6 +6,7 @@ import json
 import time
 from functools import cache
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -220,3 +221,12 @@ def test_bpe_sees_no_unbounded_word_and_a_one_word_text_trains_quickly():
     tok = train_tokenizer("bpe", text, 300)
     assert tok.decode(tok.encode("xyzxyz ef")) == "xyzxyz ef"
     print(f"1.2 M-character word: BPE trained in {time.perf_counter() - t0:.1f} s")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.text())
+def test_char_encode_array_equals_encode_on_any_text(vocab_text, s):
+    """The vectorised path a run uses gives the per-character ids exactly (unknowns, lone surrogates too)."""
+    for t in (tok("char"), train_tokenizer("char", vocab_text + "猫")):
+        ids = t.encode_array(s)
+        assert ids.dtype == np.int64 and ids.tolist() == t.encode(s)
