@@ -346,7 +346,7 @@ def journey_runs(runs: int, trace: bool) -> list[dict]:
         )
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("JOURNEY ")), None)
         if line is None:
-            raise RuntimeError(out.stdout[-2000:] + out.stderr[-2000:])
+            raise RuntimeError(f"exit {out.returncode}: " + out.stdout[-2000:] + out.stderr[-2000:])
         results.append(json.loads(line[len("JOURNEY ") :]))
     return results
 

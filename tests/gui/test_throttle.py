@@ -33,3 +33,54 @@ def test_when_visible_holds_updates_for_a_hidden_widget(qtbot):
     assert seen == [2]
     update(3)
     assert seen == [2, 3]
+
+
+def _tabbed_window(qtbot):
+    """A main window with two docks in one tab group, the first in front, as the app's first launch has."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    docks = []
+    for name in ("front", "behind"):
+        dock = QDockWidget(name, window)
+        dock.setObjectName(name)
+        dock.setWidget(QWidget())
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        docks.append(dock)
+    window.tabifyDockWidget(docks[0], docks[1])
+    docks[0].raise_()
+    window.resize(400, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, docks
+
+
+def test_when_visible_holds_updates_for_a_dock_tabbed_behind_another_until_it_is_raised(qtbot):
+    """Qt leaves such a dock "visible" at first launch: only its empty visible region says it is hidden."""
+    _window, (front, behind) = _tabbed_window(qtbot)  # the window kept alive: the docks are its children
+    assert behind.widget().isVisible()  # the trap: isVisible() alone would let every update through
+    seen_front, seen_behind = [], []
+    WhenVisible(front.widget(), seen_front.append)(1)
+    update = WhenVisible(behind.widget(), seen_behind.append, hold_unshown=False)
+    update(1)
+    update(2)
+    assert seen_front == [1] and seen_behind == [] and update.pending
+    behind.raise_()  # its tab brought to the front: the held update is applied inside raise_()
+    assert seen_behind == [2] and not update.pending
+    update(3)
+    assert seen_behind == [2, 3]
+    front.raise_()
+    update(4)
+    update.cancel()  # newer state replaced it: nothing is applied when shown again
+    behind.raise_()
+    assert seen_behind == [2, 3]
+
+
+def test_hold_unshown_false_applies_at_once_outside_a_shown_window(qtbot):
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    seen = []
+    WhenVisible(widget, seen.append, hold_unshown=False)(1)
+    assert seen == [1]
