@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
             self._shown_once = True
             if self._default_layout:
                 QTimer.singleShot(0, self._fit_default_layout)
-            workers.after_startup(self, self._load_engine, delay_ms=50)  # torch: in a worker, once
+            workers.after_startup(self, self._load_engine)  # torch: in a worker, once the window is painted
 
     def _fit_default_layout(self) -> None:
         """The left column gets LEFT_WIDTH of the window (at least what the form needs); in it the form keeps

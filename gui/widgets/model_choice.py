@@ -139,6 +139,11 @@ class ModelChoice(QComboBox):
         """Load the first choice (the bundled causal model) without blocking the window: after its first
         paint (the load imports torch in a worker, which holds the GIL for most of a second). Nothing happens
         if a model was chosen or published meanwhile."""
+        if self._context is not None and self._context.engine_loading:
+            # The window loads the bundled model with the engine and publishes it: loading it here as well
+            # imported torch in a second worker and drew the panel while imports held the GIL (170 ms).
+            self._context.engine_ready.connect(lambda: None if self._activated else self._activate())
+            return
         workers.after_startup(self, lambda: None if self._activated else self._activate())
 
     def _activate(self) -> None:

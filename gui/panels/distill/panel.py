@@ -39,6 +39,7 @@ from gui.panels.distill.plot import RacePlot
 from gui.panels.distill.soft import ARTICLE_TEXT, SoftLabelView
 from gui.panels.distill.verdict import VerdictView
 from gui.widgets.model_choice import inference_threads
+from gui.widgets.throttle import WhenVisible
 
 STUDENT_PRESETS = ("default", "tiny")
 DEFAULT_STEPS = (
@@ -86,6 +87,9 @@ class DistillPanel(QWidget):
         self._soft_generation = 0
         self._build()
         self.retranslate()
+        # The recorded race is read at launch and drawn once the panel is in view: behind a tab, drawing it
+        # competed with the window's first paint and torch's import (a 500 ms stall).
+        self._draw_recorded = WhenVisible(self, self._on_recorded, hold_unshown=False)
         workers.after_startup(self, self._load_recorded)
 
     # -- widgets ---------------------------------------------------------------------------------------
@@ -404,7 +408,7 @@ class DistillPanel(QWidget):
 
             return read_run_folder(str(folder))
 
-        workers.call_in_worker(load, self._on_recorded, self._say, self)
+        workers.call_in_worker(load, self._draw_recorded, self._say, self)
 
     def _on_recorded(self, history) -> None:
         if self._metrics is not None or self._worker is not None:
