@@ -317,7 +317,7 @@ class BpeTokenizer(Tokenizer):
 MAX_BPE_TRAIN_CHARS = 8_000_000  # BPE merges are learned from at most the first 8 M characters: the 39 MB
 # one-"word" file peaked at 4 GB inside the library when all of it was used; a small model needs no more
 MAX_WORD_CHARS = 256  # BPE sees no run of non-space characters longer than this (see `bounded_pieces`)
-_LONG_RUN = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_WORD_CHARS + 1},}}")  # from a run's start only: 2x faster
 
 
 def bounded_pieces(text: str, chars_per_piece: int = 1 << 20) -> Iterator[str]:
@@ -375,15 +375,24 @@ def _lines(text: str, per_chunk: int = 1000) -> Iterator[str]:
         yield from bounded_pieces("".join(lines[i : i + per_chunk]))
 
 
+def _distinct(text: str, split=None) -> list[str]:
+    """The sorted distinct characters (or `split`'s pieces) of `text`, gathered a slice at a time: one set()
+    over a run's 400,000 characters is a single call that held the GIL ~15 ms while the window repainted."""
+    seen: set[str] = set()
+    for piece in bounded_pieces(text, 1 << 16):
+        seen.update(split(piece) if split else piece)
+    return sorted(seen)
+
+
 def train_tokenizer(kind: str, text: str, vocab_size: int = 600) -> Tokenizer:
     """Build a tokenizer from training text: the sorted characters or word pieces, or BPE merges learned
     by HF."""
     if not isinstance(text, str) or not text:
         raise TokenizerError("cannot build a tokenizer from empty text")
     if kind == "char":
-        return CharTokenizer([*SPECIALS, *sorted(set(text))])
+        return CharTokenizer([*SPECIALS, *_distinct(text)])
     if kind == "word":
-        return WordTokenizer([*SPECIALS, *sorted(set(WORD_PIECE.findall(text)))])
+        return WordTokenizer([*SPECIALS, *_distinct(text, WORD_PIECE.findall)])
     if kind != "bpe":
         raise TokenizerError(f"tokenizer kind must be one of {KINDS}, not {kind!r}")
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):

@@ -74,6 +74,9 @@ class _Tally:
     emit_step: int = 0
 
 
+PIECE_CHARS = 1 << 16  # text is encoded in pieces this long: each library call holds the GIL only ~2 ms
+
+
 class Trainer:
     def __init__(
         self,
@@ -295,7 +298,7 @@ class Trainer:
         encode_array = getattr(self.tokenizer, "encode_array", None)
         parts: list[np.ndarray] = []
         done, last = 0, time.perf_counter()
-        for piece in bounded_pieces(text):
+        for piece in bounded_pieces(text, PIECE_CHARS):
             ids = encode_array(piece) if encode_array else np.asarray(self.tokenizer.encode(piece), np.int64)
             parts.append(ids)
             done += len(piece)
