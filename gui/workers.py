@@ -20,6 +20,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 _live: list[tuple[QThread, QObject, QObject | None]] = []
+FIRST_FRAME_S = 0.03  # an engine worker starts computing this long after it is started
 
 
 def one_line(exc: BaseException) -> str:
@@ -50,6 +51,9 @@ class EventWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        # One frame for the window first: the repaint a Train click causes takes the GIL once per widget
+        # (~60 in the form), and each take waited for a run's pure-Python start: 50-60 ms, now ~25.
+        time.sleep(FIRST_FRAME_S)
         try:
             engine = self._make()  # built here: heavy imports and corpus work stay off the GUI thread
             with self._lock:
