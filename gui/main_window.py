@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QWidget,
 )
 
@@ -62,6 +63,11 @@ class MainWindow(QMainWindow):
         for spec in self._specs:
             self._add_dock(spec)
         self._arrange_docks()
+        train_button = self.findChild(QPushButton, "trainButton")
+        if train_button is not None and "lossDock" in self.docks:
+            # Train means "let me watch it learn": the loss curve comes to the front of its tab group, on the
+            # press, so its first paint is done before the run starts computing.
+            train_button.pressed.connect(self.docks["lossDock"].raise_)
         self._state_label = QLabel()
         self.statusBar().addPermanentWidget(self._state_label)
         context.message_posted.connect(self._on_message_posted)

@@ -20,7 +20,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 _live: list[tuple[QThread, QObject, QObject | None]] = []
-FIRST_FRAME_S = 0.03  # an engine worker starts computing this long after it is started
+FIRST_FRAME_S = 0.05  # an engine worker starts computing this long after it is started
 
 
 def one_line(exc: BaseException) -> str:
@@ -51,8 +51,9 @@ class EventWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        # One frame for the window first: the repaint a Train click causes takes the GIL once per widget
-        # (~60 in the form), and each take waited for a run's pure-Python start: 50-60 ms, now ~25.
+        # A few frames for the window first: the repaint a Train click causes (the form, the loss curve
+        # brought to the front) takes the GIL once per widget, and each take waited for a run's
+        # pure-Python start: 50-60 ms stalls.
         time.sleep(FIRST_FRAME_S)
         try:
             engine = self._make()  # built here: heavy imports and corpus work stay off the GUI thread

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from core.events import Eval, Started, Step
 from gui.i18n import tr
 from gui.widgets.series import Series
+from gui.widgets.throttle import WhenVisible
 
 MIN_INTERVAL_MS = 33  # ~30 fps: never faster than the eye needs
 MAX_INTERVAL_MS = 500  # never slower than two updates a second
@@ -101,6 +102,7 @@ class LossPanel(QWidget):
         self.csv_button.clicked.connect(lambda: self.export_csv())
         self._timer = QTimer(self, interval=MIN_INTERVAL_MS, singleShot=True)  # armed by new data only
         self._timer.timeout.connect(self._redraw)
+        self._redraw_when_seen = WhenVisible(self, self._timed_redraw)
         self._on_smoothing_changed(self.smooth.value())
         if context is not None:
             session = context.session
@@ -184,8 +186,13 @@ class LossPanel(QWidget):
 
     def _redraw(self) -> None:
         """Timer tick: redraw, then space the next one so repainting takes at most DUTY of the GUI thread's
-        time (never faster than screen rate, never slower than MAX_INTERVAL_MS)."""
-        if self._dirty and self.isVisible():
+        time (never faster than screen rate, never slower than MAX_INTERVAL_MS). Behind another tab, the
+        redraw waits until the plot is shown."""
+        if self._dirty:
+            self._redraw_when_seen()
+
+    def _timed_redraw(self) -> None:
+        if self._dirty:
             started = time.perf_counter()
             self.redraw()  # the paint itself follows in this event-loop turn; its time is measured there
             cost_ms = (time.perf_counter() - started) * 1000 + self.plot.last_paint_ms
