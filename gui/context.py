@@ -66,6 +66,14 @@ def _import_engine() -> None:
 
     with torch.no_grad():
         forward_eval(GPT(ModelConfig(vocab_size=8, n_layer=1, n_head=2, n_embd=8, block_size=4)), [1, 2], True)
+    # The first Qt call whose arguments match no overload (pyqtgraph's painting tries some) makes PySide map
+    # the types of every loaded module, ~2,000 once torch is in: 60-370 ms in the first paint after Train.
+    from PySide6.QtCore import QSize
+
+    try:
+        QSize(1, "")  # type: ignore[call-overload]  # fails on purpose: the map is built here, in the worker
+    except TypeError:
+        pass
 
 
 class AppContext(QObject):
