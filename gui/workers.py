@@ -187,11 +187,10 @@ class _GuiThreadGc(QObject):
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         gc.disable()
+        self.deferred = False  # True while the engine imports (see defer_collections)
         self._timer = QTimer(self, interval=250)
         self._timer.timeout.connect(self.collect)
         self._timer.start()
-
-        self.deferred = False  # True while the engine imports (see defer_collections)
 
     @Slot()
     def collect(self) -> None:

@@ -43,9 +43,9 @@ def _dock_of(widget: QWidget) -> QDockWidget | None:
 def on_screen(widget: QWidget) -> bool:
     """The user can see `widget`'s panel. A dock tabbed behind another does not count: at first launch Qt
     leaves such docks (and everything in them) "visible", with an empty visible region."""
-    dock = _dock_of(widget)
     if not widget.isVisible():
         return False
+    dock = _dock_of(widget)
     return dock is None or (dock.isVisible() and not dock.visibleRegion().isEmpty())
 
 
