@@ -351,7 +351,7 @@ def bounded_pieces(text: str, chars_per_piece: int = 1 << 20) -> Iterator[str]:
 def token_label(tokenizer: Tokenizer, token_id: int) -> str:
     """One token as a person can read it, never empty: its characters, with any bytes that are only part
     of a character (a byte-level BPE token may end or start inside one) written as ⟨e7 8c⟩."""
-    if isinstance(tokenizer, CharTokenizer):
+    if isinstance(tokenizer, (CharTokenizer, WordTokenizer)):
         return tokenizer._itos[token_id]
     raw = tokenizer._bytes[token_id]
     out, pending = [], []

@@ -190,6 +190,17 @@ def test_a_run_on_a_users_text_prints_its_summary_without_probe_scores(tmp_path,
     assert "3 steps" in out and "coreference top-1: n/a" in out
 
 
+def test_the_english_world_trains_on_word_tokens(tmp_path, capsys):
+    """The English world reads one token per word; the run labels every token for the word-vector
+    timeline (a word tokenizer once had no labels, so every English run failed at the start)."""
+    argv = ["train", "--preset", "tiny", "--steps", "3", "--lang", "en", "--out", str(tmp_path / "r"), "--json"]
+    code, out, err = _cli([*argv, "--threads", "1"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["steps"] == 3 and result["coref_acc"] is not None
+    assert json.loads((tmp_path / "r" / "model.json").read_text())["tokenizer"]["kind"] == "word"
+
+
 def test_out_onto_an_existing_run_is_refused_unless_resume_or_force(tiny_run, tmp_path, capsys, monkeypatch):
     _, run_dir, _ = tiny_run
     before = (run_dir / "metrics.jsonl").read_bytes()

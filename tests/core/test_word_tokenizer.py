@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from core.data.corpus import Corpus
 from core.data.world import world_corpus
-from core.model.tokenizer import UNK, TokenizerError, WordTokenizer, tokenizer_from_dict, train_tokenizer
+from core.model.tokenizer import (
+    UNK,
+    TokenizerError,
+    WordTokenizer,
+    token_label,
+    tokenizer_from_dict,
+    train_tokenizer,
+)
 from core.training.trainer import auto_tokenizer
 
 
@@ -76,6 +83,13 @@ def test_any_text_splits_into_pieces_that_join_back(s):
     assert t.decode(t.encode(s)) == s
     _, offsets = t.encode_with_offsets(s)
     assert "".join(s[a:b] for a, b in offsets) == s
+
+
+def test_every_token_has_a_readable_label():
+    """The trainer labels every token for the word-vector timeline; a word token is its own piece."""
+    t = tok()
+    labels = [token_label(t, i) for i in range(t.vocab_size)]
+    assert labels[t.id_of(" cat")] == " cat" and labels[:2] == [UNK, "[MASK]"] and all(labels)
 
 
 def test_saved_and_loaded():
