@@ -201,6 +201,8 @@ def attention(d: Driver):
         m["held_out"] = float(report["attn_coref_best"])
         m["baseline"] = float(report.get("baseline_attn_coref_best", 0.5))
     verdict = V.attention(m, S.step("attention").article)
+    while getattr(p, "grid", None) is not None and p.grid.building():  # thumbnails come one per tick
+        yield ("", "")
     yield ("", "")  # one tick for the heatmap and head grid to repaint before the picture
     if not world or unknown:
         why_zh = "这个模型不是用内置世界语料训练的，没有“它”的留出测试句，" if not world else ""
