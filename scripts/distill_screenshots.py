@@ -8,18 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-
-def _wait(app, seconds: float, until=None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not (until and until()):
-        app.processEvents()
-        time.sleep(0.02)
+from offscreen import ROOT, wait  # first: sets up Qt offscreen and the import path
 
 
 def main() -> int:
@@ -36,17 +26,17 @@ def main() -> int:
     panel = DistillPanel(None)
     panel.resize(1400, 940)
     panel.show()
-    _wait(app, 180, lambda: panel.verdict() is not None and panel.soft.rows() and not workers.live_threads())
+    wait(app, 180, lambda: panel.verdict() is not None and panel.soft.rows() and not workers.live_threads())
     for lang in ("zh", "en"):
         i18n.set_language(lang)
         panel.retranslate()
         panel.soft.set_temperature(1.0)
-        _wait(app, 0.5)
+        wait(app, 0.5)
         panel.plot.grab()  # offscreen, the plot's scene is drawn on its first grab; the panel's then has it
-        _wait(app, 0.3)
+        wait(app, 0.3)
         panel.grab().save(os.path.join(args.out, f"distill-race-{lang}.png"))
         panel.soft.set_temperature(args.temperature)
-        _wait(app, 0.3)
+        wait(app, 0.3)
         panel.soft.grab().save(os.path.join(args.out, f"distill-soft-labels-{lang}.png"))
     workers.stop_all(5)
     return 0

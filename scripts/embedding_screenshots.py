@@ -9,18 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-
-def _wait(app, seconds: float, until=None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not (until and until()):
-        app.processEvents()
-        time.sleep(0.02)
+from offscreen import ROOT, wait  # first: sets up Qt offscreen and the import path
 
 
 def _strip(images, path: str) -> None:
@@ -57,15 +47,15 @@ def main() -> int:
     panel.resize(1100, 980)
     panel.show()
     context.publish_model(load_checkpoint(resources.root() / "models" / "default.safetensors"))
-    _wait(app, 60, lambda: panel.frame() is not None)
+    wait(app, 60, lambda: panel.frame() is not None)
     for lang in ("zh", "en"):
         i18n.set_language(lang)
         panel.retranslate()
         panel.ask("猫")
-        _wait(app, 0.5)
+        wait(app, 0.5)
         panel.grab().save(os.path.join(out, f"embedding-neighbours-{lang}.png"))
         panel.resize(1100, 1300)  # room for every row of the table
-        _wait(app, 0.3)
+        wait(app, 0.3)
         panel.axes.grab().save(os.path.join(out, f"embedding-table-{lang}.png"))
         panel.resize(1100, 980)
         frames = []
@@ -73,7 +63,7 @@ def main() -> int:
         panel.resize(780, 900)  # a map about 560 px wide per frame
         for step in (0, 300, steps[-1]):
             panel.timeline.setValue(steps.index(step))
-            _wait(app, 0.3)
+            wait(app, 0.3)
             top = panel.info.grab().toImage()
             frames.append(panel.map.grab().toImage())
             frames[-1] = _label(frames[-1], top)
@@ -100,11 +90,9 @@ def _tokenizer_lab(app, out: str) -> None:
         i18n.set_language(lang)
         lab.retranslate()
         lab.input.setText(text)
-        _wait(app, 0.5)
-        _wait(
-            app, 120, lambda: bool(lab.chips()) and bool(lab.compare_chips()) and not lab.progress.isVisible()
-        )
-        _wait(app, 0.5)
+        wait(app, 0.5)
+        wait(app, 120, lambda: bool(lab.chips()) and bool(lab.compare_chips()) and not lab.progress.isVisible())
+        wait(app, 0.5)
         lab.grab().save(os.path.join(out, f"tokenizer-lab-{lang}.png"))
     lab.close()
 

@@ -12,18 +12,8 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-
-def _wait(app, seconds: float, until=None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not (until and until()):
-        app.processEvents()
-        time.sleep(0.02)
+from offscreen import ROOT, wait  # first: sets up Qt offscreen and the import path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     window.set_language("zh")
     window.resize(1500, 940)
     window.show()
-    _wait(app, 60, lambda: window.context.current_model is not None)  # the bundled model, if installed
-    _wait(app, 1)
+    wait(app, 60, lambda: window.context.current_model is not None)  # the bundled model, if installed
+    wait(app, 1)
     os.makedirs(args.out, exist_ok=True)
     window.grab().save(os.path.join(args.out, "window-start-zh.png"))
 
@@ -60,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     window.panels["trainingDock"].form.steps.setValue(args.steps)
     window.findChild(QPushButton, "trainButton").click()
     session = window.context.session
-    _wait(app, 900, lambda: session.state == "idle")
-    _wait(app, 2)
+    wait(app, 900, lambda: session.state == "idle")
+    wait(app, 2)
     window.grab().save(os.path.join(args.out, "window-trained-zh.png"))
     window.set_language("en")
-    _wait(app, 0.5)
+    wait(app, 0.5)
     window.grab().save(os.path.join(args.out, "window-trained-en.png"))
     window.close()
     print("saved", *sorted(f for f in os.listdir(args.out) if f.startswith("window-")))
@@ -82,8 +72,8 @@ def layouts(app, tmp: str, out: str) -> int:
             window.set_language(lang)
             window.resize(width, height)
             window.show()
-            _wait(app, 120, lambda w=window: w.context.current_model is not None)
-            _wait(app, 2)
+            wait(app, 120, lambda w=window: w.context.current_model is not None)
+            wait(app, 2)
             window.grab().save(os.path.join(out, f"layout-{width}x{height}-{lang}.png"))
             window.close()
     print("saved", *sorted(f for f in os.listdir(out) if f.startswith("layout-")))

@@ -90,22 +90,40 @@ def _checked_vocab(vocab: Sequence[str], kind: str, valid, items: str, item: str
     return vocab
 
 
-class CharTokenizer(Tokenizer):
+class _ListedTokenizer(Tokenizer):
+    """What the char and word tokenizers share: a vocabulary listed token by token, the specials first."""
+
+    def __init__(self, vocab: list[str]):
+        self._itos = vocab
+        self._stoi = {t: i for i, t in enumerate(vocab) if i >= len(SPECIALS)}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self._itos)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        self._check_ids(ids)
+        return "".join(self._itos[int(i)] for i in ids)
+
+    def id_of(self, token: str) -> int | None:
+        if token in SPECIALS:
+            return SPECIALS.index(token)
+        return self._stoi.get(token)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "version": FORMAT_VERSION, "vocab": list(self._itos)}
+
+
+class CharTokenizer(_ListedTokenizer):
     """One token per character: every id is a character a learner can read; unseen ones become <unk>."""
 
     kind = "char"
 
     def __init__(self, vocab: Sequence[str]):
-        vocab = _checked_vocab(vocab, "char", lambda c: len(c) == 1, "single characters", "character")
-        self._itos = vocab
-        self._stoi = {c: i for i, c in enumerate(vocab) if i >= len(SPECIALS)}
+        super().__init__(_checked_vocab(vocab, "char", lambda c: len(c) == 1, "single characters", "character"))
         # id by code point, for encode_array; the last entry (0, <unk>) stands for every higher code point
         self._by_code = np.zeros(max(map(ord, self._stoi), default=0) + 2, dtype=np.int32)
         self._by_code[[ord(c) for c in self._stoi]] = list(self._stoi.values())
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self._itos)
 
     def encode(self, text: str) -> list[int]:
         get = self._stoi.get
@@ -118,10 +136,6 @@ class CharTokenizer(Tokenizer):
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         return self._by_code[np.minimum(codes, len(self._by_code) - 1)].astype(np.int64)
 
-    def decode(self, ids: Sequence[int]) -> str:
-        self._check_ids(ids)
-        return "".join(self._itos[int(i)] for i in ids)
-
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         return self.encode(text), [(i, i + 1) for i in range(len(text))]
 
@@ -132,21 +146,13 @@ class CharTokenizer(Tokenizer):
     def unknown_chars(self, text: str) -> list[str]:
         return list(dict.fromkeys(c for c in text if c not in self._stoi))
 
-    def id_of(self, token: str) -> int | None:
-        if token in SPECIALS:
-            return SPECIALS.index(token)
-        return self._stoi.get(token)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "version": FORMAT_VERSION, "vocab": list(self._itos)}
-
 
 # A word with the space before it (" cat"), one punctuation mark with its space, or one whitespace
 # character: every character of any text falls in exactly one piece, so the pieces join back to the text.
 WORD_PIECE = re.compile(r" ?\w+| ?[^\w\s]|\s")
 
 
-class WordTokenizer(Tokenizer):
+class WordTokenizer(_ListedTokenizer):
     """One token per word piece of the text it was built from (" cat", "the", ",", "\n"): the English
     world has ~110 of them, so the model reads it as the Chinese one reads characters — one token per
     word, a small vocabulary (BPE's 600 pieces cost a 600-way softmax for ~110 words in use). A piece
@@ -155,13 +161,7 @@ class WordTokenizer(Tokenizer):
     kind = "word"
 
     def __init__(self, vocab: Sequence[str]):
-        vocab = _checked_vocab(vocab, "word", WORD_PIECE.fullmatch, "word pieces", "piece")
-        self._itos = vocab
-        self._stoi = {w: i for i, w in enumerate(vocab) if i >= len(SPECIALS)}
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self._itos)
+        super().__init__(_checked_vocab(vocab, "word", WORD_PIECE.fullmatch, "word pieces", "piece"))
 
     def _pieces(self, text: str) -> list[re.Match]:
         return list(WORD_PIECE.finditer(text))
@@ -169,10 +169,6 @@ class WordTokenizer(Tokenizer):
     def encode(self, text: str) -> list[int]:
         get = self._stoi.get
         return [get(piece, 0) for piece in WORD_PIECE.findall(text)]
-
-    def decode(self, ids: Sequence[int]) -> str:
-        self._check_ids(ids)
-        return "".join(self._itos[int(i)] for i in ids)
 
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         pieces = self._pieces(text)
@@ -185,14 +181,6 @@ class WordTokenizer(Tokenizer):
     def unknown_chars(self, text: str) -> list[str]:
         """The distinct words (and marks) of `text` this vocabulary lacks, without their leading space."""
         return list(dict.fromkeys(p.strip() or p for p in WORD_PIECE.findall(text) if p not in self._stoi))
-
-    def id_of(self, token: str) -> int | None:
-        if token in SPECIALS:
-            return SPECIALS.index(token)
-        return self._stoi.get(token)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "version": FORMAT_VERSION, "vocab": list(self._itos)}
 
 
 def _bytes_to_unicode() -> dict[int, str]:
@@ -351,7 +339,7 @@ def bounded_pieces(text: str, chars_per_piece: int = 1 << 20) -> Iterator[str]:
 def token_label(tokenizer: Tokenizer, token_id: int) -> str:
     """One token as a person can read it, never empty: its characters, with any bytes that are only part
     of a character (a byte-level BPE token may end or start inside one) written as ⟨e7 8c⟩."""
-    if isinstance(tokenizer, (CharTokenizer, WordTokenizer)):
+    if isinstance(tokenizer, _ListedTokenizer):
         return tokenizer._itos[token_id]
     raw = tokenizer._bytes[token_id]
     out, pending = [], []
