@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 
 from core.events import Eval
 from gui.i18n import tr
-from gui.widgets.model_choice import ModelChoice, inference_threads
+from gui.widgets.model_choice import ModelChoice, follow_example, inference_threads
 from gui.widgets.probability_bars import ProbabilityBars
 
 DEFAULT_TEXT = "猫坐在＿上"
+EXAMPLES = {"zh": DEFAULT_TEXT, "en": "the cat sat on the _"}
 MAX_CHARS = 2000
 
 
@@ -277,6 +278,8 @@ class ClozePanel(QWidget):
         self.generate_button.setEnabled(ckpt is not None)
         self._generated = []
         self.generated_view.clear()
+        if ckpt is not None:
+            follow_example(self.input, EXAMPLES, ckpt.meta.get("lang", "zh"))
         self.refresh()
         if ckpt is None and self.model_choice.is_live():
             self._set_note(

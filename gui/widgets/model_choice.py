@@ -60,6 +60,16 @@ def inference_threads():
                 torch.set_num_threads(_threads_saved)
 
 
+def follow_example(edit, examples: dict[str, str], lang: str) -> None:
+    """Show the example sentence in the model's language, unless the user typed their own: an English model
+    shown 猫坐在垫子上… read nothing but <unk>."""
+    text = examples.get(lang)
+    if text and edit.text() != text and edit.text() in examples.values():
+        edit.blockSignals(True)
+        edit.setText(text)
+        edit.blockSignals(False)
+
+
 def bundled_path(kind: str) -> str:
     return str(resources.bundled_model(kind, i18n.language()))
 

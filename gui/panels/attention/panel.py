@@ -31,12 +31,13 @@ from gui.panels.attention.grid import AttentionGrid
 from gui.panels.attention.heatmap import AttentionHeatmap
 from gui.panels.attention.summary import coref_report, model_summary
 from gui.panels.attention.view import compute_attention, group_words, input_notes, view_items
-from gui.widgets.model_choice import ModelChoice
+from gui.widgets.model_choice import ModelChoice, follow_example
 from gui.widgets.probability_bars import ProbabilityBars, headline
 from gui.widgets.throttle import WhenVisible
 from gui.widgets.token_chips import Chip
 
 DEFAULT_TEXT = "猫坐在垫子上，它很舒服。它是"
+EXAMPLES = {"zh": DEFAULT_TEXT, "en": "the cat sat on the mat, it was comfortable. it is that"}
 MAX_CHARS = 2000  # the input's cap: a 1 MB paste becomes its first 2,000 characters
 SLOW_MS = 20.0  # above this per forward, typing is debounced instead of followed at once
 
@@ -234,7 +235,8 @@ class AttentionPanel(QWidget):
     def _update_texts(self) -> None:
         lines = [self._note] if self._note else []
         if not self.model_choice.is_live() and not self.input.text().strip():
-            lines.append(tr(f"输入一句话，例如：{DEFAULT_TEXT}", f"Type a sentence, e.g. {DEFAULT_TEXT}"))
+            example = EXAMPLES[self._lang()]
+            lines.append(tr(f"输入一句话，例如：{example}", f"Type a sentence, e.g. {example}"))
         lines += input_notes(*self._notes, len(self._tokens), MAX_CHARS)
         self.info.setText("\n".join(lines))
         if self.info.isVisibleTo(self) != bool(lines):
@@ -285,6 +287,7 @@ class AttentionPanel(QWidget):
                 )
             self._show()
             return
+        follow_example(self.input, EXAMPLES, self._lang())
         self.refresh()
 
     def _on_snapshot_ready(self, snap: Snapshot) -> None:
