@@ -41,7 +41,6 @@ ENGINE_MODULES = (
     "core.model.checkpoint",
     "core.training.trainer",
     "core.analysis.probes",
-    "torch._dynamo",
 )
 
 
@@ -50,22 +49,22 @@ def _import_engine() -> None:
 
     for name in ENGINE_MODULES:
         import_module(name)
-    # Building the first AdamW imports torch._dynamo and with it ~830 more modules (sympy, mpmath, ...); seen
-    # as 130-490 ms stalls just after Train was clicked. A throwaway step on one tensor does it now instead.
+    # The first step and the first forward with attention weights (the inspectors' path) pay one-off costs
+    # (kernels' first dispatch, ~20 ms more than later ones): a throwaway step on a tiny model pays them now.
     import torch
 
-    weight = torch.nn.Parameter(torch.zeros(4, 4))
-    optimizer = torch.optim.AdamW([weight], lr=1e-3, fused=True)
-    (weight * weight).sum().backward()
-    torch.nn.utils.clip_grad_norm_([weight], 1.0)
-    optimizer.step()
-    # A model's first forward with attention weights (the inspectors' path) took ~20 ms more than later ones.
     from core.analysis.probes import forward_eval
-    from core.config import ModelConfig
+    from core.config import ModelConfig, TrainConfig
     from core.model.gpt import GPT
+    from core.training.optim import adamw
 
+    model = GPT(ModelConfig(vocab_size=8, n_layer=1, n_head=2, n_embd=8, block_size=4))
+    optimizer = adamw(model, TrainConfig())
+    model.wte.weight.sum().backward()
+    torch.nn.utils.clip_grad_norm_(list(model.parameters()), 1.0)
+    optimizer.step()
     with torch.no_grad():
-        forward_eval(GPT(ModelConfig(vocab_size=8, n_layer=1, n_head=2, n_embd=8, block_size=4)), [1, 2], True)
+        forward_eval(model, [1, 2], True)
     # The first Qt call whose arguments match no overload (pyqtgraph's painting tries some) makes PySide map
     # the types of every loaded module, ~2,000 once torch is in: 60-370 ms in the first paint after Train.
     from PySide6.QtCore import QSize

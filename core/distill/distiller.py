@@ -38,7 +38,7 @@ from core.model.tokenizer import train_tokenizer
 from core.runlog import RunLog
 from core.training.batches import compute_loss, sample_batch
 from core.training.distributed import Distributed
-from core.training.optim import adamw
+from core.training.optim import AdamW, adamw
 from core.training.schedule import lr_at
 
 STEP_EVENT_INTERVAL_S = 1 / 30
@@ -58,7 +58,7 @@ class _Student:
     name: str
     model: GPT
     trained: torch.nn.Module  # the model, or its DDP wrapper
-    optimizer: torch.optim.Optimizer
+    optimizer: AdamW
     projections: torch.nn.ModuleList | None = None  # student width → teacher width, per mapped layer
     seconds: float = 0.0  # time in its own steps (the teacher's forward included for the distilled one)
     loss_sum: float = 0.0

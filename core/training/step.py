@@ -9,6 +9,7 @@ import os
 import torch
 
 from core.training.batches import compute_loss
+from core.training.optim import AdamW
 
 TORCH_DEFAULT_THREADS = torch.get_num_threads()  # one per core, before any run changes it
 
@@ -33,7 +34,7 @@ class NonFiniteLoss(Exception):
 def train_step(
     model: torch.nn.Module,
     params: list[torch.nn.Parameter],
-    optimizer: torch.optim.Optimizer,
+    optimizer: AdamW,
     x: torch.Tensor,
     y: torch.Tensor,
     grad_clip: float,

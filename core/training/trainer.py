@@ -30,7 +30,7 @@ from core.model.tokenizer import Tokenizer, bounded_pieces, token_label, train_t
 from core.runlog import RunLog
 from core.training.batches import compute_loss, sample_batch
 from core.training.distributed import Distributed
-from core.training.optim import adamw, flatten_optimizer, unflatten_optimizer
+from core.training.optim import AdamW, adamw
 from core.training.schedule import lr_at
 from core.training.step import NonFiniteLoss, threads_for_now, train_step
 
@@ -102,7 +102,7 @@ class Trainer:
         self._stop = threading.Event()
         self.model: GPT | None = None
         self.tokenizer: Tokenizer | None = None
-        self.optimizer: torch.optim.AdamW | None = None
+        self.optimizer: AdamW | None = None
         self._log: RunLog | None = None
         self._step_done = 0
         self._frames: FrameWriter | None = None  # every snapshot's vectors, kept in the run folder
@@ -187,7 +187,7 @@ class Trainer:
             self.model.load_state_dict(self.resume.model.state_dict())
             if not self.resume.optimizer_state:
                 raise ValueError("this checkpoint has no optimizer state, so the run cannot be resumed exactly")
-            self.optimizer.load_state_dict(unflatten_optimizer(self.resume.optimizer_state, self.optimizer))
+            self.optimizer.load_state_tensors(self.resume.optimizer_state)
         return train_ids.to(self.dist.device), val_ids.to(self.dist.device)
 
     def _run(self) -> Iterator[Event]:
@@ -424,5 +424,5 @@ class Trainer:
             self.tokenizer,
             self.train_cfg,
             meta,
-            flatten_optimizer(self.optimizer),
+            self.optimizer.state_tensors(),
         )
