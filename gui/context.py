@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 from core import resources
 from gui import i18n, workers
 from gui.session import TrainingSession
+from gui.widgets.throttle import WhenSettled
 
 
 def make_settings(path: str | None = None) -> QSettings:
@@ -159,6 +160,13 @@ class AppContext(QObject):
         workers.defer_collections(False)
         if checkpoint is not None and self._model is None:
             self.publish_model(checkpoint)
+            # Train waits until the panels have drawn the launch model: a click in the middle of that drawing
+            # met 50-100 ms stalls (the drawing and the run's start shared the GUI thread and the GIL).
+            WhenSettled(self, self._on_ready)
+            return
+        self._on_ready()
+
+    def _on_ready(self) -> None:
         self.engine_loading = False
         self.engine_ready.emit()
 

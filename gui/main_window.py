@@ -23,6 +23,7 @@ from gui.context import AppContext
 from gui.i18n import tr
 from gui.panels import PANELS, PanelSpec
 from gui.widgets.dock_scroll import DockScroll
+from gui.widgets.throttle import paint_ahead
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -340,6 +341,8 @@ class MainWindow(QMainWindow):
     def _load_engine(self) -> None:
         """The engine, then the bundled model, while Train still says "loading" (see AppContext)."""
         if not self._closed:
+            if "lossDock" in self.docks:
+                paint_ahead(self.docks["lossDock"])  # the Train press raises it (see __init__)
             launch = self.context.bundled_model() if self.context.current_model is None else None
             self.context.load_engine(launch)
 

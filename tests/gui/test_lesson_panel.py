@@ -41,6 +41,7 @@ def _settle(qtbot, win):
     qtbot.waitUntil(
         lambda: (
             win.context.current_model is not None
+            and not win.context.engine_loading  # Train is enabled once the panels have drawn the model
             and att.model_choice.checkpoint() is not None
             and cloze.model_choice.checkpoint() is not None
             and not workers.live_threads()

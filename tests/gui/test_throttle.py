@@ -84,3 +84,60 @@ def test_hold_unshown_false_applies_at_once_outside_a_shown_window(qtbot):
     seen = []
     WhenVisible(widget, seen.append, hold_unshown=False)(1)
     assert seen == [1]
+
+
+def test_a_tab_painted_ahead_is_raised_without_a_resize(qtbot):
+    """Qt leaves a dock behind a tab at a stub size: raising it resized (and repainted) its plot again."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from gui.widgets.throttle import paint_ahead
+
+    _window, (front, behind) = _tabbed_window(qtbot)
+    paint_ahead(behind)
+    assert behind.widget().size() == front.widget().size()
+
+    class _Resizes(QObject):
+        count = 0
+
+        def eventFilter(self, _watched, event):
+            self.count += event.type() == QEvent.Type.Resize
+            return False
+
+    resizes = _Resizes()
+    behind.widget().installEventFilter(resizes)
+    behind.raise_()
+    qtbot.waitUntil(lambda: not behind.visibleRegion().isEmpty(), timeout=2000)
+    assert resizes.count == 0
+    paint_ahead(behind)  # in front now: nothing to do, nothing changed
+    assert behind.widget().size() == front.widget().size()
+
+
+def test_when_settled_waits_for_the_event_loop_to_keep_time(qtbot):
+    import time
+
+    from gui.widgets.throttle import WhenSettled
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    fired = []
+    started = time.perf_counter()
+    WhenSettled(owner, lambda: fired.append(time.perf_counter() - started))
+    qtbot.waitUntil(lambda: bool(fired), timeout=3000)
+    assert fired[0] >= WhenSettled.TICKS * WhenSettled.TICK_MS / 1000  # a calm streak, not the first tick
+
+    fired.clear()
+    busy = []
+
+    def hog():  # the GUI thread busy 30 ms every 20: never calm, so the limit decides
+        time.sleep(0.03)
+        busy.append(1)
+
+    from PySide6.QtCore import QTimer
+
+    hogging = QTimer(owner, interval=20)
+    hogging.timeout.connect(hog)
+    hogging.start()
+    WhenSettled(owner, lambda: fired.append(len(busy)), limit_ms=400)
+    qtbot.waitUntil(lambda: bool(fired), timeout=5000)
+    hogging.stop()
+    assert fired[0] >= 5  # it waited through the busy turns, and still fired
