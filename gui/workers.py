@@ -22,7 +22,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 _live: list[tuple[QThread, QObject, QObject | None]] = []
-FIRST_FRAME_S = 0.05  # an engine worker starts computing this long after it is started
+FIRST_FRAME_S = 0.15  # an engine worker starts computing this long after it is started
 # An engine worker's thread (and torch's compute threads, which inherit it) runs this much nicer on Linux,
 # so the window's thread wins the core whenever it has something to draw. The journey's p99 lateness from
 # the Train click fell from 16.6-20.2 ms to 10.5-11.5 (benchmarks/ui_latency.py --journey, 2 cores).
@@ -69,8 +69,9 @@ class EventWorker(QObject):
     @Slot()
     def run(self) -> None:
         # A few frames for the window first: the repaint a Train click causes (the form, the loss curve
-        # brought to the front) takes the GIL once per widget, and each take waited for a run's
-        # pure-Python start: 50-60 ms stalls.
+        # brought to the front, every panel's run_started) takes the GIL once per widget, and each take
+        # waited for a run's pure-Python start. Journey max from the click: 48-62 ms with 50 ms here,
+        # 35-44 ms with 150 ms; the first step comes 0.6-0.7 s after the click either way.
         time.sleep(FIRST_FRAME_S)
         lower_this_threads_priority()  # before torch starts its threads from this one
         try:
