@@ -140,4 +140,5 @@ class WhenSettled(QObject):
         self._left -= 1
         if self._streak >= self.TICKS or self._left <= 0:
             self._timer.stop()
+            self.deleteLater()
             self._fn()
