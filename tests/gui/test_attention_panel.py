@@ -198,3 +198,17 @@ def test_bundled_model_loads_in_a_worker(qtbot, context, monkeypatch):
     qtbot.waitUntil(lambda: len(p.tokens()) > 0, timeout=20_000)
     assert p.tokens() == list("猫坐在垫子上，它很舒服。它是")
     assert "0.9" in p.summary.text() or "0.8" in p.summary.text()
+
+
+def test_the_summary_quotes_the_models_own_world(monkeypatch):
+    """An English model's line speaks of "it" and ", that", not of 它是 (the interface language is separate)."""
+    from gui.panels.attention.summary import summary_line
+
+    monkeypatch.setattr("gui.i18n._language", "en")
+    scores = {"attn_coref_mean": 0.9, "attn_coref_best": 0.95, "attn_coref_best_head": "L2H1", "coref_acc": 1.0}
+    scores |= {"attn_coref_mean_animal": 1.0, "attn_coref_mean_seat": 0.1}
+    english = summary_line(scores, "causal", "en")
+    assert "at …, that" in english and "when it is the animal" in english and "“was comfortable”" in english
+    assert "它" not in english
+    chinese_model = summary_line(scores, "causal", "zh")
+    assert "at …它是" in chinese_model and "when 它 is the animal" in chinese_model
