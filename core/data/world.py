@@ -66,6 +66,10 @@ INANIMATE = (
 # {it} the pronoun whose span the probe reports. The token just before the answer must precede nothing
 # else, as 是 after 它 nearly does: with "it is the cat" (' the' precedes every noun) the `default` preset
 # copied the animal on 0.36 of held-out probes after 1,250 steps, with "it is that cat" on 1.00 (seed 0).
+# English names the antecedent right after the predicate ("it was soft, that mat."): the predicate's kind
+# sits two tokens before the answer, where first-layer heads of both kinds learn to yield to it; the mean
+# of heads then picked the antecedent in 9 of 10 seeds at 1,200 steps, where ". it is that" was a lottery
+# (docs/experiments.md, "English right dislocation").
 COREF_TEMPLATES = {
     "zh": (
         ("{a}坐在{s}上，{it}{p}。它是", "{a}睡在{s}上，{it}{p}。它是", "{a}躺在{s}上，{it}{p}。它是"),
@@ -77,14 +81,14 @@ COREF_TEMPLATES = {
     ),
     "en": (
         (
-            "the {a} sat on the {s}, {it} {p}. it is that",
-            "the {a} slept on the {s}, {it} {p}. it is that",
-            "the {a} lay on the {s}, {it} {p}. it is that",
+            "the {a} sat on the {s}, {it} {p}, that",
+            "the {a} slept on the {s}, {it} {p}, that",
+            "the {a} lay on the {s}, {it} {p}, that",
         ),
         (
-            "on the {s} sat the {a}, {it} {p}. it is that",
-            "on the {s} slept the {a}, {it} {p}. it is that",
-            "on the {s} lay the {a}, {it} {p}. it is that",
+            "on the {s} sat the {a}, {it} {p}, that",
+            "on the {s} slept the {a}, {it} {p}, that",
+            "on the {s} lay the {a}, {it} {p}, that",
         ),
     ),
 }

@@ -88,7 +88,7 @@ def test_showcase_is_held_out(lang):
         assert c.showcase_inanimate.text == "猫坐在垫子上，它很软。它是"
         assert c.showcase_inanimate.answer == "垫子"
     else:
-        assert c.showcase.text == "the cat sat on the mat, it was comfortable. it is that"
+        assert c.showcase.text == "the cat sat on the mat, it was comfortable, that"
         assert (c.showcase.answer, c.showcase_inanimate.answer) == (" cat", " mat")
 
 
@@ -116,14 +116,14 @@ def test_spans_point_at_the_words(lang):
         assert p.text[slice(*p.distractor_span)] == p.distractor_answer.strip()
         kind = c.categories[p.answer.strip()]
         assert kind == ("animal" if p.antecedent_is_animal else "seat")
-        assert p.text.endswith("它是" if lang == "zh" else "it is that")
+        assert p.text.endswith("。它是" if lang == "zh" else ", that")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_probe_answer_is_a_training_answer_elsewhere(lang):
     c = world(lang)
     end = "。" if lang == "zh" else "."
-    tail = "它是" if lang == "zh" else "it is that"
+    tail = "它是" if lang == "zh" else ", that"
     for p in c.probes:
         assert f"{tail}{p.answer}{end}" in c.train_text
         assert f"{tail}{p.distractor_answer}{end}" in c.train_text
@@ -253,10 +253,11 @@ def test_corpus_is_frozen():
 def test_line_mix_follows_the_languages_shares(lang):
     """English carries more coreference units and single-noun lines (it learns to copy more slowly)."""
     lines = world_corpus(lang, 0, 100_000).train_text.splitlines()
-    answer, comma = ("。它是", "，") if lang == "zh" else (". it is that ", ",")
+    # a coreference line vs a single-noun line ("猫在这里。它是猫。", "there is a cat. it is that cat.")
+    coref_mark, single_mark = ("，它", "。它是") if lang == "zh" else (", that ", ". it is that ")
     single_share, coref_share = LINE_MIX[lang][:2]
-    coref = sum(answer in line and comma in line for line in lines) / len(lines)
-    single = sum(answer in line and comma not in line for line in lines) / len(lines)
+    coref = sum(coref_mark in line for line in lines) / len(lines)
+    single = sum(single_mark in line and coref_mark not in line for line in lines) / len(lines)
     assert abs(coref - coref_share) < 0.03
     assert abs(single - single_share) < 0.03
 

@@ -37,7 +37,7 @@ from gui.widgets.throttle import WhenVisible
 from gui.widgets.token_chips import Chip
 
 DEFAULT_TEXT = "猫坐在垫子上，它很舒服。它是"
-EXAMPLES = {"zh": DEFAULT_TEXT, "en": "the cat sat on the mat, it was comfortable. it is that"}
+EXAMPLES = {"zh": DEFAULT_TEXT, "en": "the cat sat on the mat, it was comfortable, that"}
 MAX_CHARS = 2000  # the input's cap: a 1 MB paste becomes its first 2,000 characters
 SLOW_MS = 20.0  # above this per forward, typing is debounced instead of followed at once
 
