@@ -59,7 +59,7 @@ def paint_ahead(dock: QDockWidget) -> None:
     front = next((d for d in tabs if on_screen(d)), None)
     if front is None or on_screen(dock) or dock.widget() is None:
         return
-    dock.setGeometry(front.geometry())
+    dock.resize(front.size())  # its size only: Qt keeps a dock behind a tab off screen, and it must stay there
     dock.widget().resize(front.widget().size())
     dock.widget().grab()
 

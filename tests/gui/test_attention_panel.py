@@ -208,7 +208,7 @@ def test_the_summary_quotes_the_models_own_world(monkeypatch):
     scores = {"attn_coref_mean": 0.9, "attn_coref_best": 0.95, "attn_coref_best_head": "L2H1", "coref_acc": 1.0}
     scores |= {"attn_coref_mean_animal": 1.0, "attn_coref_mean_seat": 0.1}
     english = summary_line(scores, "causal", "en")
-    assert "at …, that" in english and "when it is the animal" in english and "“was comfortable”" in english
+    assert "at “…, that”" in english and "when it is the animal" in english and "“was comfortable”" in english
     assert "它" not in english
     chinese_model = summary_line(scores, "causal", "zh")
-    assert "at …它是" in chinese_model and "when 它 is the animal" in chinese_model
+    assert "at “…它是”" in chinese_model and "when 它 is the animal" in chinese_model

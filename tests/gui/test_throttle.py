@@ -95,6 +95,7 @@ def test_a_tab_painted_ahead_is_raised_without_a_resize(qtbot):
     _window, (front, behind) = _tabbed_window(qtbot)
     paint_ahead(behind)
     assert behind.widget().size() == front.widget().size()
+    assert not behind.geometry().intersects(front.geometry())  # still off screen: its title bar not drawn over
 
     class _Resizes(QObject):
         count = 0

@@ -46,9 +46,9 @@ def summary_line(metrics: dict, objective: str, lang: str = "zh") -> str:
     head = metrics.get("attn_coref_best_head", "?")
     answer = w["answer"]
     where = (
-        tr("在句末空格处", f"at the blank after {answer}")
+        tr("在句末空格处", f"at the blank after “{answer}”")
         if masked
-        else tr(f"在 …{answer} 处", f"at …{answer}")
+        else tr(f"在“…{answer}”处", f"at “…{answer}”")
     )
     parts = [
         f"{name} · {where}: "
@@ -69,7 +69,7 @@ def summary_line(metrics: dict, objective: str, lang: str = "zh") -> str:
         parts.append(
             tr(
                 f"答对“{answer}”后的名词 {acc[0]:.2f}（未训练 {acc[1]:.2f}）",
-                f"names the right noun after {answer} {acc[0]:.2f} (untrained {acc[1]:.2f})",
+                f"names the right noun after “{answer}” {acc[0]:.2f} (untrained {acc[1]:.2f})",
             )
         )
     pron = _pair(metrics, "attn_pronoun_best")
