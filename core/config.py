@@ -9,6 +9,14 @@ OBJECTIVES = ("causal", "masked")
 LANGS = ("zh", "en")
 
 
+def model_lang(checkpoint) -> str:
+    """The world language a checkpoint was trained on ("zh" or "en"), from its meta or its train config;
+    "zh" when neither says (a user's file). Its probe words and examples are in that language."""
+    meta = getattr(checkpoint, "meta", None) or {}
+    lang = meta.get("lang") or getattr(getattr(checkpoint, "train_cfg", None), "lang", None)
+    return lang if lang in LANGS else "zh"
+
+
 class ConfigError(ValueError):
     """A configuration value outside what the engine accepts (message names the field)."""
 

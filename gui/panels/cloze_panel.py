@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.config import model_lang
 from core.events import Eval
 from gui.i18n import tr
 from gui.widgets.model_choice import ModelChoice, follow_example, inference_threads
@@ -166,7 +167,7 @@ class ClozePanel(QWidget):
         from core.analysis import cloze  # torch: a model is loaded, so it is imported already
         from core.analysis.probes import next_token_probs
 
-        lang = ckpt.meta.get("lang") if ckpt.meta.get("lang") in ("zh", "en") else "zh"
+        lang = model_lang(ckpt)
         if not text.strip(" ＿_"):
             self._note = tr(
                 "写一句带空格的话，例如 猫坐在＿上", "Write a sentence with a blank, e.g. 猫坐在＿上"
@@ -279,7 +280,7 @@ class ClozePanel(QWidget):
         self._generated = []
         self.generated_view.clear()
         if ckpt is not None:
-            follow_example(self.input, EXAMPLES, ckpt.meta.get("lang", "zh"))
+            follow_example(self.input, EXAMPLES, model_lang(ckpt))
         self.refresh()
         if ckpt is None and self.model_choice.is_live():
             self._set_note(

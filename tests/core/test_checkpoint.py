@@ -360,3 +360,14 @@ def test_the_shapes_checked_before_loading_are_exactly_the_models(make_model, ob
     model = make_model(40, n_layer=3, objective=objective)
     real = {k: tuple(v.shape) for k, v in model.state_dict().items() if k != "lm_head.weight"}
     assert expected_shapes(model.cfg) == real
+
+
+def test_a_checkpoints_world_language_comes_from_its_meta_then_its_config():
+    from types import SimpleNamespace
+
+    from core.config import TrainConfig, model_lang
+
+    assert model_lang(SimpleNamespace(meta={"lang": "en"}, train_cfg=TrainConfig(lang="zh"))) == "en"
+    assert model_lang(SimpleNamespace(meta={}, train_cfg=TrainConfig(lang="en"))) == "en"
+    assert model_lang(SimpleNamespace(meta={"lang": "fr"}, train_cfg=None)) == "zh"  # unknown: default
+    assert model_lang(None) == "zh"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.config import model_lang
 from core.events import Snapshot
 from gui import workers
 from gui.i18n import tr
@@ -229,8 +230,7 @@ class AttentionPanel(QWidget):
         self.headline.setText(headline(source, items))
 
     def _lang(self) -> str:
-        meta = getattr(self._ckpt, "meta", None) or {}
-        return meta.get("lang") if meta.get("lang") in ("zh", "en") else "zh"
+        return model_lang(self._ckpt)
 
     def _update_texts(self) -> None:
         lines = [self._note] if self._note else []

@@ -6,6 +6,7 @@ Pure functions over the metric dicts of core.analysis.probes.coref_metrics (a ch
 
 from __future__ import annotations
 
+from core.config import model_lang
 from gui.i18n import tr
 
 LEARNED_MARGIN = 0.10  # a score must beat the untrained baseline by this much to count as learned
@@ -142,7 +143,6 @@ def model_summary(ckpt, report: dict | None) -> str:
     """The panel's bottom line: the fresh report when there is one, else the checkpoint's own metrics."""
     if ckpt is None:
         return ""
-    meta = getattr(ckpt, "meta", None) or {}
-    metrics = report or meta.get("metrics", {})
-    text = summary_line(metrics, ckpt.model_cfg.objective, meta.get("lang", "zh"))
+    metrics = report or (getattr(ckpt, "meta", None) or {}).get("metrics", {})
+    text = summary_line(metrics, ckpt.model_cfg.objective, model_lang(ckpt))
     return text + ("\n" + report_line(report) if report else "")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.config import model_lang
 from core.embeddings.frames import Frame, FramesError, Timeline, frames_for_checkpoint, read_run_frames
 
 
@@ -33,7 +34,7 @@ def load_checkpoint_view(checkpoint) -> Loaded:
 
     meta = getattr(checkpoint, "meta", {}) or {}
     categories = meta.get("categories")
-    lang = meta.get("lang") or getattr(checkpoint.train_cfg, "lang", "zh")
+    lang = model_lang(checkpoint)
     if not isinstance(categories, dict) or not categories:
         return Loaded(None, None, lang)
     words = sorted(categories)

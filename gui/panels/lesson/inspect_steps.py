@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
+from core.config import model_lang
 from core.data.world import SEATS
 from core.lesson import steps as S
 from core.lesson import verdicts as V
@@ -56,7 +57,7 @@ def tags(d: Driver):
         from core.analysis.probes import neighbor_purity, word_vectors  # what the panel itself computes
 
         words = sorted(categories)
-        vectors = word_vectors(ckpt.model, ckpt.tokenizer, words, ckpt.meta.get("lang", "zh"))
+        vectors = word_vectors(ckpt.model, ckpt.tokenizer, words, model_lang(ckpt))
         m["purity"], m["chance"] = neighbor_purity(vectors, [categories[w] for w in words])
     m["points"] = len(p.points())
     article = S.step("tags").article
