@@ -27,7 +27,7 @@ def _paint_counter():
     from PySide6.QtCore import QEvent, QObject
 
     class PaintCounter(QObject):
-        """Counts paint events of the heatmap's viewport: the moment the new matrix is on screen."""
+        """Counts paint events of the heatmap: the moment the new matrix is on screen."""
 
         count = 0
 
@@ -59,7 +59,7 @@ def measure(n_keys: int, checkpoint: str | None) -> dict:
     panel.input.setFocus()
     panel.input.end(False)
     painter = _paint_counter()
-    panel.heatmap.viewport().installEventFilter(painter)
+    panel.heatmap.installEventFilter(painter)
     app.processEvents()
     samples, forwards, cpus = [], [], []
     for i in range(n_keys + 5):

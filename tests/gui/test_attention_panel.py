@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from core import resources
 from core.analysis.probes import held_out_probes, span_tokens
@@ -56,7 +56,21 @@ def test_the_matrix_is_what_the_model_computes(panel, causal):
         assert m.shape == (len(text), len(text))
         assert np.allclose(m.sum(1), 1, atol=1e-5)
         assert np.allclose(np.triu(m, 1), 0), view  # causal: nothing looks ahead
-        assert np.array_equal(m, panel.heatmap.image.image)  # the ImageItem shows exactly this
+        assert np.array_equal(m, panel.heatmap.matrix())  # the heatmap is given exactly this
+    _assert_painted(panel.heatmap)
+
+
+def _assert_painted(heatmap):
+    """Every cell's centre on screen has the colour of its weight on the fixed 0-1 scale."""
+    image = heatmap.grab().toImage()
+    cells, colors = heatmap.cells_rect(), heatmap.colors()
+    n = colors.shape[0]
+    for i in range(n):
+        for j in range(n):
+            x = cells.left() + (j + 0.5) * cells.width() / n
+            y = cells.top() + (i + 0.5) * cells.height() / n
+            pixel = image.pixelColor(int(x), int(y))
+            assert (pixel.red(), pixel.green(), pixel.blue()) == tuple(colors[i, j]), (i, j)
 
 
 def test_the_default_view_resolves_it_by_meaning(panel):
@@ -138,6 +152,16 @@ def test_bad_input_gives_hints_not_dialogs(panel, causal):
     panel.refresh()
     assert len(panel.input.text()) == MAX_CHARS and time.perf_counter() - started < 2.0
     assert str(MAX_CHARS) in panel.info.text()
+
+
+def test_clicking_a_heatmap_row_selects_that_query(panel, qtbot):
+    _type(panel, "猫坐在垫子上，它很舒服。它是")
+    cells, n = panel.heatmap.cells_rect(), len(panel.tokens())
+    at = cells.topLeft() + QPointF(cells.width() / 2, (7.5 / n) * cells.height())  # row 7: the first 它
+    qtbot.mouseClick(panel.heatmap, Qt.MouseButton.LeftButton, pos=at.toPoint())
+    assert panel._selected == 7 and panel.headline.text().startswith("，它 → ")
+    qtbot.mouseClick(panel.heatmap, Qt.MouseButton.LeftButton, pos=QPointF(2, 2).toPoint())  # a label: nothing
+    assert panel._selected == 7
 
 
 def test_clicking_a_token_explains_its_row(panel, qtbot):
