@@ -211,3 +211,29 @@ def test_training_form_follows_the_presets_english_rate_but_keeps_a_typed_one(qt
     form.lr.setValue(0.0123)  # the user's own choice survives a change of language
     form.corpus.setCurrentIndex(1)
     assert panel.configs()[1].lr == 0.0123
+
+
+def test_the_world_corpus_follows_the_interface_language_but_not_a_file_or_a_running_form(qtbot, tmp_path):
+    from gui import i18n
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    form = panel.form
+    assert panel.configs()[1].lang == "zh"
+    i18n.set_language("en")
+    form.retranslate()
+    assert form.corpus.currentIndex() == 1 and panel.configs()[1].lang == "en"
+    i18n.set_language("zh")
+    form.retranslate()
+    assert panel.configs()[1].lang == "zh"
+    form.set_locked(True)  # a run is shown: the form says what runs, the language does not change it
+    i18n.set_language("en")
+    form.retranslate()
+    assert form.corpus.currentIndex() == 0
+    form.set_locked(False)
+    text = tmp_path / "mine.txt"
+    text.write_text("我的文本。" * 100, encoding="utf-8")
+    form.choose_corpus_file(str(text))
+    i18n.set_language("zh")
+    form.retranslate()
+    assert form.corpus.currentIndex() == 2 and form.corpus_path() == str(text)

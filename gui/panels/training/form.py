@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.config import PRESETS, ConfigError, ModelConfig, TrainConfig
-from gui.i18n import tr
+from gui.i18n import language, tr
 
 # On first launch: the one-minute demo that visibly learns 它 → 猫 ("tiny" is quick but learns nothing).
 FIRST_PRESET = "default"
@@ -138,6 +138,13 @@ class TrainForm(QWidget):
         self.corpus.setItemText(1, tr("小世界 · 英文", "small world · English"))
         self.corpus.setItemText(2, os.path.basename(self._corpus_file) or tr("文本文件…", "text file…"))
         self.browse.setText(tr("选择文件…", "Choose file…"))
+        self._follow_language()
+
+    def _follow_language(self) -> None:
+        """The world corpus is the interface's language (a reader of English trains the English world), unless
+        a text file is chosen or a run is shown in the form."""
+        if self.corpus.currentIndex() in (0, 1) and self.corpus.isEnabled():
+            self.corpus.setCurrentIndex(1 if language() == "en" else 0)
 
     def set_locked(self, locked: bool) -> None:
         """While a run goes, the form shows what is running and cannot be edited."""
