@@ -37,9 +37,13 @@ from core.training.optim import adamw  # noqa: E402
 from core.training.step import train_step  # noqa: E402
 
 NANOGPT = HERE.parent.parent / "shared" / "peers" / "nanogpt" / "model.py"
-# name: (model config, batch). `default` at the Chinese world's vocabulary (~140 characters).
+# name: (model config, batch). `default` at the Chinese world's vocabulary (~140 characters), without
+# its attention dropout: the peer runs with dropout 0, and the two steps must do the same mathematics.
 CONFIGS = {
-    "default": (replace(PRESETS["default"].model, vocab_size=140), PRESETS["default"].train.batch_size),
+    "default": (
+        replace(PRESETS["default"].model, vocab_size=140, dropout=0.0),
+        PRESETS["default"].train.batch_size,
+    ),
     "reference": (ModelConfig(vocab_size=2000, n_layer=4, n_head=4, n_embd=128, block_size=64), 32),
     "large": (ModelConfig(vocab_size=2000, n_layer=6, n_head=8, n_embd=256, block_size=128), 32),
 }

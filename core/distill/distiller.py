@@ -354,6 +354,9 @@ class Distiller:
             s.batch_digest.update(y.cpu().numpy().tobytes())
             for group in s.optimizer.param_groups:
                 group["lr"] = lr
+            # A student with dropout draws its masks from torch's global generator: the same seed for each
+            # student, so the race's students drop the same units (the trainer's rule, per step).
+            torch.manual_seed(2**32 + tc.seed * 1_000_003 + self.dist.rank * 10_007 + step)
             if s.name == "distilled":
                 loss = self.distill_loss(s, x, y, step)
             else:

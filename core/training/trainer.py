@@ -316,6 +316,9 @@ class Trainer:
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = self._train_batch(train_ids, tally.step)
+        # Dropout draws from torch's global generator: seed it from (seed, rank, step) too, so a resumed
+        # run drops exactly what the uninterrupted one would have dropped (offset from the batch's seed).
+        torch.manual_seed(2**32 + tc.seed * 1_000_003 + self.dist.rank * 10_007 + tally.step)
         try:
             loss_value = train_step(trained, self._params, optimizer, x, y, tc.grad_clip)
         except NonFiniteLoss as e:

@@ -26,12 +26,14 @@ def _losses(trainer, stop_at=None):
     return losses
 
 
-def test_resume_gives_the_uninterrupted_losses(tmp_path, monkeypatch):
+@pytest.mark.parametrize("dropout", [0.0, 0.1])  # dropout's masks must be redrawn the same way too
+def test_resume_gives_the_uninterrupted_losses(tmp_path, monkeypatch, dropout):
     monkeypatch.setattr(train, "STEP_EVENT_INTERVAL_S", 0.0)  # one Step event per optimizer step
     preset = PRESETS["tiny"]
+    model_cfg = replace(preset.model, dropout=dropout)
     cfg = replace(preset.train, steps=24)
-    whole = _losses(train.Trainer(preset.model, cfg, out_dir=tmp_path / "whole"))
-    first = _losses(train.Trainer(preset.model, cfg, out_dir=tmp_path / "split"), stop_at=10)
+    whole = _losses(train.Trainer(model_cfg, cfg, out_dir=tmp_path / "whole"))
+    first = _losses(train.Trainer(model_cfg, cfg, out_dir=tmp_path / "split"), stop_at=10)
     ckpt = load_checkpoint(tmp_path / "split", with_optimizer=True)
     assert ckpt.meta["step"] == 10 and ckpt.optimizer_state
     rest = _losses(train.Trainer(ckpt.model_cfg, cfg, out_dir=tmp_path / "split", resume=ckpt))
