@@ -144,6 +144,26 @@ def _fit(model: GPT, batch, steps: int = 40, lr: float = 1e-2) -> tuple[float, f
 TEXT = "猫坐在垫子上，它很舒服。它是猫。狗睡在沙发上，它很软。它是沙发。" * 20
 
 
+def test_attention_dropout_acts_in_training_only():
+    """The `default` preset trains with attention dropout; everything that reads a model (probes, the
+    panels, evaluation) runs it in eval mode, where it is exactly the model without dropout."""
+    from core.config import PRESETS
+
+    assert PRESETS["default"].model.dropout > 0
+    cfg = ModelConfig(vocab_size=VOCAB, n_layer=2, n_head=2, n_embd=16, block_size=T, dropout=0.5)
+    torch.manual_seed(0)
+    model = GPT(cfg)
+    plain = GPT(replace(cfg, dropout=0.0))
+    plain.load_state_dict(model.state_dict())
+    x = _ids()
+    model.eval()
+    plain.eval()
+    with torch.no_grad():
+        assert torch.equal(model(x).logits, plain(x).logits)
+        model.train()
+        assert not torch.allclose(model(x).logits, model(x).logits)  # a new mask every pass
+
+
 def test_causal_loss_falls_on_a_fixed_batch(make_model):
     tok = train_tokenizer("char", TEXT)
     data = torch.tensor(tok.encode(TEXT))
