@@ -36,7 +36,7 @@ from core.model.checkpoint import Checkpoint, load_checkpoint, run_meta, save_ch
 from core.model.gpt import GPT
 from core.model.tokenizer import train_tokenizer
 from core.runlog import RunLog
-from core.training.batches import compute_loss, sample_batch
+from core.training.batches import compute_loss, sample_batch, seed_dropout, step_seed
 from core.training.distributed import Distributed
 from core.training.optim import AdamW, adamw
 from core.training.schedule import lr_at
@@ -198,7 +198,7 @@ class Distiller:
     def batch_at(self, train_ids: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of this step on this rank, the trainer's rule: a function of (seed, rank, step)."""
         cfg, tc = self.student_cfg, self.train_cfg
-        gen = torch.Generator().manual_seed(tc.seed * 1_000_003 + self.dist.rank * 10_007 + step)
+        gen = torch.Generator().manual_seed(step_seed(tc.seed, self.dist.rank, step))
         return sample_batch(train_ids, tc.batch_size, cfg.block_size, cfg.objective, self.tokenizer, gen)
 
     def _make_cache(self, train_ids: torch.Tensor) -> None:
@@ -354,9 +354,8 @@ class Distiller:
             s.batch_digest.update(y.cpu().numpy().tobytes())
             for group in s.optimizer.param_groups:
                 group["lr"] = lr
-            # A student with dropout draws its masks from torch's global generator: the same seed for each
-            # student, so the race's students drop the same units (the trainer's rule, per step).
-            torch.manual_seed(2**32 + tc.seed * 1_000_003 + self.dist.rank * 10_007 + step)
+            # The same masks for each student: the race's students drop the same units (the trainer's rule).
+            seed_dropout(tc.seed, self.dist.rank, step, self.dist.device)
             if s.name == "distilled":
                 loss = self.distill_loss(s, x, y, step)
             else:

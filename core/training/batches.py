@@ -19,6 +19,23 @@ def compute_loss(model: GPT, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1), ignore_index=-100)
 
 
+def step_seed(seed: int, rank: int, step: int) -> int:
+    """The seed of one step's batch on one rank: a function of (seed, rank, step) alone, so a resumed run
+    draws exactly the batches the uninterrupted run would have drawn."""
+    return seed * 1_000_003 + rank * 10_007 + step
+
+
+def seed_dropout(seed: int, rank: int, step: int, device: torch.device) -> None:
+    """Dropout draws its masks from the device's default generator: seed it per step too (offset from the
+    batch's seed), so a resumed run drops what the uninterrupted one would have. Only that generator:
+    `torch.manual_seed` seeds every backend and costs ~0.2 ms, this ~2 µs (CPU)."""
+    value = 2**32 + step_seed(seed, rank, step)
+    if device.type == "cpu":
+        torch.default_generator.manual_seed(value)
+    else:
+        torch.manual_seed(value)
+
+
 def causal_batch(data: torch.Tensor, starts: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
     offsets = torch.arange(block, device=data.device)
     x = data[starts[:, None] + offsets]  # (B, T)

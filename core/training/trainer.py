@@ -28,7 +28,7 @@ from core.model.checkpoint import Checkpoint, run_meta, save_checkpoint
 from core.model.gpt import GPT
 from core.model.tokenizer import Tokenizer, bounded_pieces, token_label, train_tokenizer
 from core.runlog import RunLog
-from core.training.batches import compute_loss, sample_batch
+from core.training.batches import compute_loss, sample_batch, seed_dropout, step_seed
 from core.training.distributed import Distributed
 from core.training.optim import AdamW, adamw
 from core.training.schedule import lr_at
@@ -316,9 +316,7 @@ class Trainer:
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = self._train_batch(train_ids, tally.step)
-        # Dropout draws from torch's global generator: seed it from (seed, rank, step) too, so a resumed
-        # run drops exactly what the uninterrupted one would have dropped (offset from the batch's seed).
-        torch.manual_seed(2**32 + tc.seed * 1_000_003 + self.dist.rank * 10_007 + tally.step)
+        seed_dropout(tc.seed, self.dist.rank, tally.step, self.dist.device)
         try:
             loss_value = train_step(trained, self._params, optimizer, x, y, tc.grad_clip)
         except NonFiniteLoss as e:
@@ -378,7 +376,7 @@ class Trainer:
         """The batch for this step on this rank: a function of (seed, rank, step) alone, so a resumed
         run draws exactly the batches the uninterrupted run would have drawn."""
         cfg, tc = self.model_cfg, self.train_cfg
-        gen = torch.Generator().manual_seed(tc.seed * 1_000_003 + self.dist.rank * 10_007 + step)
+        gen = torch.Generator().manual_seed(step_seed(tc.seed, self.dist.rank, step))
         return sample_batch(train_ids, tc.batch_size, cfg.block_size, cfg.objective, self.tokenizer, gen)
 
     # -- pieces ----------------------------------------------------------------------------------------
