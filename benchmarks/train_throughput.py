@@ -1,8 +1,8 @@
-"""Training throughput: tokens/s and achieved GFLOP/s of the `default` preset and a reference config,
-SDPA path vs explicit-attention path, measured alternately in one run, next to two peaks measured in the
-same run: a large fp32 matmul (the best a BLAS library does here) and a hand-written FMA loop (what the
-CPU's arithmetic units can do at all; needs a C compiler and AVX2). These machines' speed swings minute to
-minute: compare ratios.
+"""Training throughput: tokens/s and achieved GFLOP/s of the `default` preset (with and without its attention
+dropout) and a reference config, SDPA path vs explicit-attention path, measured alternately in one run, next
+to two peaks measured in the same run: a large fp32 matmul (the best a BLAS library does here) and a
+hand-written FMA loop (what the CPU's arithmetic units can do at all; needs a C compiler and AVX2). These
+machines' speed swings minute to minute: compare ratios.
 
     python3 benchmarks/train_throughput.py [--rounds 3] [--steps 15]"""
 
@@ -28,8 +28,10 @@ from core.model.gpt import GPT  # noqa: E402
 from core.training.batches import compute_loss  # noqa: E402
 from core.training.optim import adamw  # noqa: E402
 
+_DEFAULT = replace(PRESETS["default"].model, vocab_size=140)
 CONFIGS = {
-    "default": (replace(PRESETS["default"].model, vocab_size=140), PRESETS["default"].train.batch_size),
+    "default": (_DEFAULT, PRESETS["default"].train.batch_size),
+    "no-dropout": (replace(_DEFAULT, dropout=0.0), PRESETS["default"].train.batch_size),  # what dropout costs
     "reference": (ModelConfig(vocab_size=2000, n_layer=4, n_head=4, n_embd=128, block_size=64), 32),
 }
 

@@ -28,7 +28,7 @@ class ModelConfig:
     n_head: int = 4  # attention heads per block
     n_embd: int = 64  # residual stream width
     block_size: int = 32  # context length in tokens
-    dropout: float = 0.0  # on the attention weights, in training only (`default` uses it: see PRESETS)
+    dropout: float = 0.0  # of a head's output per token, in training only (`default` uses it: see PRESETS)
     objective: str = "causal"  # "causal" (next token, GPT) or "masked" (fill the blank, bidirectional)
 
     def validate(self) -> ModelConfig:

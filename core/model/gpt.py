@@ -42,22 +42,29 @@ class SelfAttention(nn.Module):
         q = q.view(B, T, self.n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
         k = k.view(B, T, self.n_head, hs).transpose(1, 2)
         v = v.view(B, T, self.n_head, hs).transpose(1, 2)
-        dropout = self.dropout if self.training else 0.0
         weights = None
         if self.use_sdpa and not need_weights:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, dropout_p=dropout)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
         else:
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, T)
             if self.causal:
                 future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
                 att = att.masked_fill(future, float("-inf"))
-            att = F.softmax(att, dim=-1)
-            weights = att
-            if dropout:
-                att = F.dropout(att, p=dropout)
-            y = att @ v  # (B, nh, T, hs)
+            weights = F.softmax(att, dim=-1)
+            y = weights @ v  # (B, nh, T, hs)
+        if self.training and self.dropout:
+            y = self._drop_head_rows(y)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.proj(y), weights
+
+    def _drop_head_rows(self, y: torch.Tensor) -> torch.Tensor:
+        """Drop a head's whole output for one token (one draw per sequence, head and position), scaled up
+        by 1 / (1 - p). A sharp head's output is its one key's value, so this drops what dropping that key
+        would, with one random number per row instead of one per attention weight. On the CPU per-weight masks
+        push SDPA off its fused kernel and made the `default` step 1.14-1.44x slower; this costs ~1.03x
+        (docs/experiments.md, "Attention dropout")."""
+        keep = torch.empty(y.shape[:-1] + (1,), dtype=y.dtype, device=y.device).bernoulli_(1 - self.dropout)
+        return y * keep * (1.0 / (1.0 - self.dropout))
 
 
 class MLP(nn.Module):

@@ -164,6 +164,26 @@ def test_attention_dropout_acts_in_training_only():
         assert not torch.allclose(model(x).logits, model(x).logits)  # a new mask every pass
 
 
+def test_attention_dropout_drops_a_heads_whole_output_for_a_token():
+    """One draw per (sequence, head, position): a row of a head's output is kept whole, scaled by
+    1 / (1 - p), or zeroed whole; about p of the rows are zeroed. Both attention paths draw the same
+    masks, so a training step means the same thing with and without attention weights."""
+    cfg = ModelConfig(vocab_size=VOCAB, n_layer=2, n_head=2, n_embd=16, block_size=T, dropout=0.25)
+    torch.manual_seed(0)
+    model = GPT(cfg).train()
+    rows = model.blocks[0].attn._drop_head_rows(torch.ones(64, 2, T, 8))
+    assert torch.allclose(rows.unique(), torch.tensor([0.0, 1 / 0.75]))
+    assert torch.equal(rows, rows[..., :1].expand_as(rows))  # never part of a row
+    assert 0.2 < (rows[..., 0] == 0).float().mean().item() < 0.3
+
+    x = _ids()
+    torch.manual_seed(5)
+    fast = model(x).logits
+    torch.manual_seed(5)
+    explicit = model(x, need_attn=True).logits
+    assert torch.allclose(fast, explicit, atol=1e-5)
+
+
 def test_causal_loss_falls_on_a_fixed_batch(make_model):
     tok = train_tokenizer("char", TEXT)
     data = torch.tensor(tok.encode(TEXT))
