@@ -118,12 +118,12 @@ PRESETS: dict[str, Preset] = {
     # needed 4e-3 decaying to 40 % to copy the antecedent within a minute (top-1 0.70 at 1,250 steps at
     # 2e-3), and that rate makes Chinese attention a lottery too. Read one token per word, English copies at
     # 2e-3: top-1 1.00 / 0.99 / 1.00 at 1,200 fixed steps, seeds 0-2 (at 4e-3, seed 0: 1.00, attention 0.49).
-    # Attention dropout 0.1: without it the first layer settles on one head that yields to the predicate
-    # plus heads that copy the other kind of noun whatever the predicate says, and the mean of heads fails
-    # when those outnumber it (at 1,300 steps: zh seed 8 attention 0.58, en seed 4 0.58). A head that may be
-    # dropped must have a stand-in, so more heads yield: both pass (0.76, 1.00), 12 of 12 runs did at those
-    # steps. At 60 s: English 10 of 10 seeds, Chinese 9 of 10 (seed 8 0.69; 8 and 9 of 10 without dropout).
-    # 0.15 and 0.2 cost top-1 (Chinese seed 2: 0.92, 0.94). docs/experiments.md, "Attention dropout".
+    # Dropout 0.1 of a head's output per token: without it the first layer settles on one head that yields to
+    # the predicate plus heads that copy the other kind of noun whatever the predicate says, and the mean of
+    # heads fails when those outnumber it (at 1,300 steps: zh seed 8 attention 0.58, en seed 4 0.58). A head
+    # that may be dropped must have a stand-in, so more heads yield. At 1,200 fixed steps (a minute on a slow
+    # 2-core machine): English and Chinese 10 of 10 seeds each (zh 8: 0.90; per-weight masks gave it 0.69 and
+    # cost 1.4x the step). 0.15 and 0.2 cost top-1. docs/experiments.md, "Attention dropout" and after.
     "default": Preset("default", ModelConfig(dropout=0.1), TrainConfig()),
     # The article's 完形填空: bidirectional, trained to fill masked tokens.
     "cloze": Preset(
