@@ -8,7 +8,10 @@ the same mathematics; FLOPs are counted once (PaLM's full-attention count) for b
 this CPU's FMA peak (benchmarks/fma_peak.c) then both steps, so a slow minute on a shared machine hits
 every figure alike, and within a round the two steps take turns step by step: compare the ratios.
 
-    python3 benchmarks/vs_nanogpt.py --config reference [--rounds 5] [--steps 20] [--threads 2]"""
+    python3 benchmarks/vs_nanogpt.py --config reference [--rounds 5] [--steps 20] [--threads 2] [--dropout 0.1]
+
+`--dropout` trains both sides with dropout, each its own kind: the steps a user of each would run, no longer
+the same mathematics."""
 
 from __future__ import annotations
 
@@ -72,7 +75,7 @@ def theirs(nanogpt, cfg: ModelConfig):
         n_layer=cfg.n_layer,
         n_head=cfg.n_head,
         n_embd=cfg.n_embd,
-        dropout=0.0,
+        dropout=cfg.dropout,
         bias=True,
     )
     with contextlib.redirect_stdout(io.StringIO()):  # it prints parameter counts
@@ -113,12 +116,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps of each side per round")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--nanogpt", type=Path, default=NANOGPT, help="path of nanoGPT's model.py")
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        help="both sides train with dropout P, each its own kind (ours: a head's output per token; nanoGPT: "
+        "attention weights, residual and embeddings): not the same mathematics, the steps each user would run",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     nanogpt = load_nanogpt(args.nanogpt)
     cfg, batch = CONFIGS[args.config]
+    cfg = replace(cfg, dropout=args.dropout)
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, cfg.vocab_size, (batch, cfg.block_size), generator=gen)
     y = torch.randint(0, cfg.vocab_size, (batch, cfg.block_size), generator=gen)
@@ -127,7 +138,7 @@ def main() -> None:
     print(
         f"{args.config}: {cfg.n_layer} layers, {cfg.n_head} heads, width {cfg.n_embd}, context "
         f"{cfg.block_size}, batch {batch}, vocabulary {cfg.vocab_size}; torch {torch.__version__}, "
-        f"{threads} threads"
+        f"{threads} threads" + (f"; dropout {args.dropout}, each side its own kind" if args.dropout else "")
     )
     print(f"{'round':>5} {'FMA peak':>9} {'nanoGPT tok/s':>13} {'ours tok/s':>11} {'ratio':>6}")
     rows = []
