@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import i18n, workers
+from gui.close_guard import CloseGuard
 from gui.context import AppContext
 from gui.i18n import tr
 from gui.panels import PANELS, PanelSpec
@@ -38,7 +39,6 @@ TAB_ORDER = ("attentionDock", "clozeDock", "embeddingDock", "distillDock", "cost
 # the analysis tabs on the right and the form above, so it stays in view while it drives them.
 LEFT_TABS = ("lossDock", "lessonDock")
 LEFT_WIDTH = 0.3  # share of the window's width for the training form and the loss curve
-CLOSE_SAVE_TIMEOUT_MS = 60_000  # "stop and save" waits this long for the final save before closing anyway
 
 
 class MainWindow(QMainWindow):
@@ -55,8 +55,7 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._default_layout = False
         context.expect_engine()  # before the panels: Train is built in its loading state
-        self._close_choice: str | None = None  # "save" or "discard", once asked on closing mid-run
-        self._close_timer: QTimer | None = None
+        self._close_guard = CloseGuard(self, context.session, self._on_message_posted)
         self._failure_shown = ""
         self.setDockNestingEnabled(True)
         self.setCentralWidget(None)
@@ -347,77 +346,23 @@ class MainWindow(QMainWindow):
             self.context.load_engine(launch)
 
     def closeEvent(self, event) -> None:
-        """Mid-run, ask first (stop and save / discard / cancel); then stop, wait a bounded time, save the
-        layout. "Stop and save" lets the run end as the Stop button does (final scores, checkpoint, end
-        record) and closes once it has; "discard" abandons it at its next event (the trainer still writes
-        an end record, and the last periodic checkpoint stays)."""
-        session = self.context.session
-        if not self._closed and session.is_busy() and self._close_choice is None:
+        """Mid-run, ask first (see CloseGuard); then stop, wait a bounded time, save the layout."""
+        if self._close_guard.holds(asking_allowed=not self._closed):
             event.ignore()
-            self._ask_close()
-            return
-        if self._close_choice == "save" and session.is_busy():
-            event.ignore()  # closes when the run has ended (see _ask_close)
             return
         if not self._closed:
             self._closed = True
-            if self._close_timer is not None:
-                self._close_timer.stop()
-            if not session.shutdown(timeout_s=3.0):
+            self._close_guard.stop()
+            if not self.context.session.shutdown(timeout_s=3.0):
                 self._on_message_posted(tr("训练线程未能及时结束", "the training thread did not end in time"))
             self.save_settings()
             i18n.forget_listener(self.retranslate)
         super().closeEvent(event)
 
-    def _ask_close(self) -> QMessageBox:
-        """A window-modal question (never `exec()`: the event loop, and the run, go on meanwhile)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            tr("训练还在进行", "A run is in progress"),
-            tr(
-                "关闭前要停止并保存这次训练吗？放弃则只保留最近一次定期保存的检查点。",
-                "Stop the run and save it before closing? Discarding keeps only its last periodic checkpoint.",
-            ),
-            parent=self,
-        )
-        box.setObjectName("closeMidRunBox")
-        save = box.addButton(tr("停止并保存", "Stop and save"), QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton(tr("放弃", "Discard"), QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(tr("取消", "Cancel"), QMessageBox.ButtonRole.RejectRole)
-        save.setObjectName("closeSaveButton")
-        discard.setObjectName("closeDiscardButton")
-        cancel.setObjectName("closeCancelButton")
-        box.setDefaultButton(save)
-        box.setEscapeButton(cancel)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-
-        def answered(button) -> None:
-            if button is save:
-                self._close_choice = "save"
-                session = self.context.session
-                session.state_changed.connect(self._close_when_idle)
-                session.stop()
-                self._on_message_posted(tr("正在停止并保存…", "Stopping and saving…"))
-                self._close_timer = QTimer(self, singleShot=True, interval=CLOSE_SAVE_TIMEOUT_MS)
-                self._close_timer.timeout.connect(self._give_up_saving)
-                self._close_timer.start()
-            elif button is discard:
-                self._close_choice = "discard"
-                self.close()
-
-        box.buttonClicked.connect(answered)
-        box.open()
-        self.close_box = box
-        return box
-
-    def _close_when_idle(self, state: str) -> None:
-        if state == "idle" and self._close_choice == "save":
-            QTimer.singleShot(0, self.close)
-
-    def _give_up_saving(self) -> None:
-        """The final evaluation and save did not end in time: close anyway (the run is abandoned)."""
-        self._close_choice = "discard"
-        self.close()
+    @property
+    def close_box(self) -> QMessageBox | None:
+        """The question asked on closing mid-run, once asked."""
+        return self._close_guard.box
 
 
 def _torch_version() -> str:
