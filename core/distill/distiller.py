@@ -329,8 +329,8 @@ class Distiller:
                 yield ev
                 self._save_all(step, {})
 
+        dist.close()  # every rank together: the lead's final scores and saves need no other rank
         if not lead:
-            dist.close()
             return
         final = self._evaluate(step, val_batches, EVAL_PROBES if reason == "stopped" else None)
         log.write("eval", final)
@@ -341,7 +341,6 @@ class Distiller:
         done = Done(reason, metrics, str(self.checkpoint_path()))
         log.write("done", done)
         yield done
-        dist.close()
 
     def _race_step(self, train_ids: torch.Tensor, step: int, progress: float) -> float:
         """One optimizer step for each student, on the same batch."""

@@ -280,11 +280,9 @@ class Trainer:
                 last_save = time.perf_counter()
 
         divergence = dist.param_divergence(model)  # collective: every rank takes part
-        if not lead:
-            dist.close()
-            return
-        yield from self._finish(reason, tally, divergence, val_batches, train_ids, baseline, log)
-        dist.close()
+        dist.close()  # the last collective: the lead's final scores and save need no other rank
+        if lead:
+            yield from self._finish(reason, tally, divergence, val_batches, train_ids, baseline, log)
 
     def _check_stop(self) -> None:
         if self._stop.is_set():

@@ -53,26 +53,16 @@ def test_resume_without_optimizer_state_is_refused(tmp_path):
     assert isinstance(events[-1], Failed) and "optimizer" in events[-1].message
 
 
+def _torchrun(port: int, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}"]
+    return subprocess.run([*cmd, "-m", "core", *args, "--json"], capture_output=True, text=True, timeout=240)
+
+
 @pytest.mark.slow
 def test_torchrun_two_ranks_stay_in_step_and_learn(tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        "--master_port=29517",
-        "-m",
-        "core",
-        "train",
-        "--preset",
-        "tiny",
-        "--steps",
-        "30",
-        "--out",
-        str(tmp_path),
-        "--json",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    """Both ranks leave the process group together before the lead's final save (see Distributed.close):
+    when the other rank left early, this run aborted in 4 of 30 tries."""
+    proc = _torchrun(29517, "train", "--preset", "tiny", "--steps", "30", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, "only rank 0 prints"
@@ -83,3 +73,15 @@ def test_torchrun_two_ranks_stay_in_step_and_learn(tmp_path):
     assert result["val_loss"] < result["baseline_val_loss"] - 0.3
     records = read_metrics(tmp_path)
     assert records[0]["type"] == "started" and records[-1]["type"] == "done"
+
+
+@pytest.mark.slow
+def test_torchrun_two_ranks_race_the_students(tmp_path):
+    """The distiller under torchrun: both ranks race, rank 0 alone scores, saves and prints."""
+    args = ("distill", "--student-preset", "tiny", "--steps", "20", "--compare-scratch", "--out", str(tmp_path))
+    proc = _torchrun(29518, *args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, "only rank 0 prints"
+    curves = json.loads(lines[0])["curves"]
+    assert [p["step"] for p in curves["distilled"]][-1] == 20 and curves["scratch"]
