@@ -320,3 +320,18 @@ def test_an_engine_thread_yields_the_cpu_to_the_window(qtbot):
     lowered = window_nice + workers.ENGINE_NICE if sys.platform.startswith("linux") else window_nice
     assert workers.ENGINE_NICE > 0 and seen.args[0] == min(lowered, 19)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window_nice  # unchanged
+
+
+def test_close_mid_run_stop_and_save_gives_up_on_a_run_that_does_not_end(window, qtbot, fake_trainer):
+    """A final save that never comes must not hold the window open: after the guard's timeout it closes
+    anyway (the run is abandoned at its next event)."""
+    session = window.context.session
+    session.trainer_factory = fake_trainer(dt=0.01)
+    _click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: session.state == "running" and bool(fake_trainer.instances), timeout=1000)
+    fake_trainer.instances[-1].stop = lambda: None  # deaf to Stop: its end (and save) never comes
+    window._close_guard._timer.setInterval(200)
+    _close_and_answer(qtbot, window, "closeSaveButton")
+    qtbot.wait(100)
+    assert window.isVisible()  # still waiting for the save
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
