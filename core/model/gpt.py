@@ -62,7 +62,7 @@ class SelfAttention(nn.Module):
         by 1 / (1 - p). A sharp head's output is its one key's value, so this drops what dropping that key
         would, with one random number per row instead of one per attention weight. On the CPU per-weight masks
         push SDPA off its fused kernel and made the `default` step 1.14-1.44x slower; this costs ~1.03x
-        (docs/experiments.md, "Attention dropout")."""
+        (docs/experiments.md, "Dropout per head and token")."""
         keep = torch.empty(y.shape[:-1] + (1,), dtype=y.dtype, device=y.device).bernoulli_(1 - self.dropout)
         return y * keep * (1.0 / (1.0 - self.dropout))
 
